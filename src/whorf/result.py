@@ -1,0 +1,61 @@
+"""What a compression returns: the text, per-word decisions and scores, and the stats."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class WordDecision:
+    text: str
+    start: int
+    end: int
+    line: int
+    score: float
+    kept: bool
+    must_keep: bool
+
+
+@dataclass
+class Stats:
+    words: int = 0
+    words_kept: int = 0
+    keep_rate: float = 1.0  # words kept / words
+    tokens_in: int = 0
+    tokens_out: int = 0
+    token_keep_rate: float = 1.0  # backbone tokens kept / tokens in
+    must_keep_words: int = 0
+    must_keep_survival: float = 1.0  # must-keep words kept / must-keep words
+    domain: str = "text"
+    model: str = ""
+    model_trained: bool = True
+    runtime: str = ""
+    mode: str = "threshold"
+    override: bool = True
+    ms: float = 0.0
+    passthrough: str | None = None  # why the input went through unchanged, if it did
+
+    def line(self) -> str:
+        if self.passthrough:
+            return f"whorf: passthrough ({self.passthrough}), {self.words} words unchanged"
+        untrained = " UNTRAINED" if not self.model_trained else ""
+        return (
+            f"whorf: kept {self.words_kept}/{self.words} words ({self.keep_rate:.2f}), "
+            f"tokens {self.tokens_in}->{self.tokens_out} ({self.token_keep_rate:.2f}), "
+            f"must-keep {self.must_keep_survival:.3f} of {self.must_keep_words}, domain={self.domain}, "
+            f"model={self.model}{untrained}, runtime={self.runtime}, {self.ms:.1f} ms"
+        )
+
+
+@dataclass
+class Compressed:
+    text: str
+    words: list[WordDecision] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+
+    def to_dict(self, words: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"compressed": self.text, "stats": asdict(self.stats)}
+        if words:
+            out["words"] = [asdict(w) for w in self.words]
+        return out
