@@ -129,7 +129,7 @@ class Compressor:
     def _passthrough(self, text: str, reason: str, opts: CompressOptions) -> Compressed:
         words = len(text.split()) if reason == "empty input" or len(text) < 10_000_000 else 0
         stats = self._stats(words=words, words_kept=words, passthrough=reason, override=opts.override)
-        return Compressed(text, [], stats)
+        return Compressed(text, [], stats, original=text)
 
     def _finish(self, seg: Segmented, dom: str, scores: np.ndarray, opts: CompressOptions) -> Compressed:
         must = self.profile.must_keep(seg.words, seg.text)
@@ -160,7 +160,7 @@ class Compressor:
             mode="rate" if opts.rate is not None else "threshold",
             override=opts.override,
         )
-        return Compressed(text, words, stats)
+        return Compressed(text, words, stats, original=seg.text)
 
 
 def untrained_default() -> modeling.Loaded:

@@ -53,6 +53,7 @@ class Compressed:
     text: str
     words: list[WordDecision] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
+    original: str = field(default="", repr=False)
 
     def to_dict(self, words: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"compressed": self.text, "stats": asdict(self.stats)}

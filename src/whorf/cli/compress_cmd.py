@@ -1,0 +1,196 @@
+"""``whorf compress``, ``whorf explain`` and ``whorf export-onnx``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from whorf.cli.app import UserError, app, err, handle_errors
+from whorf.config import CompressOptions
+from whorf.registry import DEFAULT_MODEL
+from whorf.textio import decode
+
+FILE_ARG = typer.Argument("-", help="Input file, or - for standard input.")
+MODEL_OPT = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model name (whorf-mini, a registered model) or model directory.")
+RUNTIME_OPT = typer.Option("torch", "--runtime", help="torch, torch-bf16, onnx or onnx-int8 (ONNX files are exported once and cached).")
+RATE_OPT = typer.Option(None, "--rate", help="Keep this fraction of words (top scores first, must-keep words included). Overrides --threshold.")
+THRESHOLD_OPT = typer.Option(None, "--threshold", help="Keep words scoring above this (default: the model's, 0.5).")
+NO_OVERRIDE_OPT = typer.Option(False, "--no-override", help="Turn off the must-keep override (the model alone decides).")
+DOMAIN_OPT = typer.Option(None, "--domain", help="diff, log, json, tree, code or text (default: detected).")
+
+
+def read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"input file {path} does not exist")
+    if p.is_dir():
+        raise UserError(f"input {path} is a directory")
+    return p.read_bytes()
+
+
+def make_compressor(model: str, runtime: str):
+    from whorf.compressor import Compressor
+
+    comp = Compressor(model, runtime)
+    if not comp.config.trained:
+        err.print("[yellow]whorf: warning: the model is UNTRAINED (random head); decisions are not meaningful[/]")
+    return comp
+
+
+@app.command()
+@handle_errors
+def compress(
+    file: str = FILE_ARG,
+    rate: Optional[float] = RATE_OPT,
+    threshold: Optional[float] = THRESHOLD_OPT,
+    no_override: bool = NO_OVERRIDE_OPT,
+    domain: Optional[str] = DOMAIN_OPT,
+    model: str = MODEL_OPT,
+    runtime: str = RUNTIME_OPT,
+    as_json: bool = typer.Option(False, "--json", help="Print the full result (text, per-word decisions and scores, stats) as JSON."),
+    stats: bool = typer.Option(False, "--stats", help="Print one line of figures to stderr."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="Input is JSONL: add 'compressed' and 'stats' to each object."),
+    field: str = typer.Option("auto", "--field", help="With --jsonl: the field to compress (auto: text, output or content)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+    batch: int = typer.Option(32, "--batch", help="With --jsonl: rows compressed together."),
+) -> None:
+    """Compress a tool output, log, diff, JSON or prose; the result goes to stdout."""
+    options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain)
+    data = read_input(file)
+    comp = make_compressor(model, runtime)
+    sink = out.open("wb") if out else sys.stdout.buffer
+    try:
+        if jsonl:
+            _compress_jsonl(comp, data, options, field, batch, sink, stats)
+            return
+        result = comp.compress(data, options)
+        if as_json:
+            sink.write((json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape"))
+        else:
+            sink.write(result.text.encode("utf-8", "surrogateescape"))
+        if stats:
+            err.print(result.stats.line(), markup=False, highlight=False)
+    finally:
+        if out:
+            sink.close()
+        else:
+            sink.flush()
+
+
+def _compress_jsonl(comp, data: bytes, options: CompressOptions, field: str, batch: int, sink, show_stats: bool) -> None:
+    from rich.progress import Progress
+
+    lines = data.decode("utf-8", errors="surrogateescape").splitlines()
+    bad = 0
+    totals = [0, 0]
+    with Progress(console=err, transient=True, disable=len(lines) < 50) as progress:
+        task = progress.add_task("compressing", total=len(lines))
+        for start in range(0, len(lines), batch):
+            chunk = lines[start:start + batch]
+            objs: list[tuple[int, dict, str]] = []
+            for i, line in enumerate(chunk):
+                obj, key, why = _parse_jsonl(line, field)
+                if why:
+                    bad += 1
+                    if line.strip():
+                        err.print(f"whorf: line {start + i + 1}: {why}; passed through unchanged", markup=False)
+                    continue
+                objs.append((i, obj, key))
+            results = comp.compress_batch([o[key] for _, o, key in objs], options) if objs else []
+            rendered = list(chunk)
+            for (i, obj, _), res in zip(objs, results):
+                obj["compressed"] = res.text
+                obj["stats"] = res.to_dict(words=False)["stats"]
+                totals[0] += res.stats.tokens_in
+                totals[1] += res.stats.tokens_out
+                rendered[i] = json.dumps(obj, ensure_ascii=False)
+            for line in rendered:
+                sink.write((line + "\n").encode("utf-8", "surrogateescape"))
+            progress.advance(task, len(chunk))
+    if show_stats:
+        rate = totals[1] / totals[0] if totals[0] else 1.0
+        err.print(f"whorf: {len(lines) - bad} rows compressed, {bad} passed through, tokens {totals[0]}->{totals[1]} ({rate:.2f})", markup=False)
+
+
+def _parse_jsonl(line: str, field: str) -> tuple[dict, str, str | None]:
+    if not line.strip():
+        return {}, "", "empty line"
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        return {}, "", f"invalid JSON ({exc})"
+    if not isinstance(obj, dict):
+        return {}, "", "not a JSON object"
+    keys = ("text", "output", "content") if field == "auto" else (field,)
+    for key in keys:
+        if isinstance(obj.get(key), str):
+            return obj, key, None
+    return {}, "", f"no string field {' or '.join(keys)}"
+
+
+@app.command()
+@handle_errors
+def explain(
+    file: str = FILE_ARG,
+    rate: Optional[float] = RATE_OPT,
+    threshold: Optional[float] = THRESHOLD_OPT,
+    no_override: bool = NO_OVERRIDE_OPT,
+    domain: Optional[str] = DOMAIN_OPT,
+    model: str = MODEL_OPT,
+    runtime: str = RUNTIME_OPT,
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML page here."),
+    scores: bool = typer.Option(False, "--scores", help="Print a table of every word with its score and decision."),
+) -> None:
+    """Show each word kept (green, must-keep bold) or dropped (struck through) with its score."""
+    from whorf.explain import score_rows, to_html, to_rich
+    from rich.console import Console
+
+    options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain)
+    comp = make_compressor(model, runtime)
+    result = comp.compress(read_input(file), options)
+    console = Console()
+    if result.stats.passthrough:
+        console.print(f"passthrough: {result.stats.passthrough}", markup=False)
+    elif scores:
+        table = Table("word", "score", "decision", "must-keep")
+        for row in score_rows(result):
+            table.add_row(*row)
+        console.print(table)
+    else:
+        console.print(to_rich(result))
+    err.print(result.stats.line(), markup=False, highlight=False)
+    if html:
+        html.write_text(to_html(result), encoding="utf-8", errors="surrogateescape")
+        err.print(f"wrote {html}")
+
+
+@app.command("export-onnx")
+@handle_errors
+def export_onnx(
+    model: str = MODEL_OPT,
+    out: Path = typer.Option(..., "--out", "-o", help="Directory for model.onnx and model.int8.onnx."),
+    int8: bool = typer.Option(True, "--int8/--no-int8", help="Also write a dynamically quantized int8 file."),
+    kompress: bool = typer.Option(False, "--kompress", help="Also write a Kompress-layout merged safetensors checkpoint."),
+) -> None:
+    """Export to ONNX (inputs input_ids, attention_mask; output final_scores) and check parity."""
+    from whorf import model as modeling
+    from whorf import registry
+    from whorf.compressor import untrained_default
+    from whorf.onnx_export import export, parity
+
+    directory = registry.find(model)
+    loaded = modeling.load(directory) if directory else untrained_default()
+    files = export(loaded, out, int8=int8)
+    for p in parity(loaded, files):
+        err.print(p.line(), markup=False)
+    if kompress:
+        modeling.export_kompress(loaded, out / "kompress")
+    for name, path in files.items():
+        print(f"{name}: {path} ({path.stat().st_size / 1e6:.1f} MB)")

