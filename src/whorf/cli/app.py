@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class UserError(Exception):
@@ -64,14 +64,8 @@ def quiet_libraries() -> None:
 
 
 def main() -> None:
-    from whorf.cli import compress_cmd, train_cmd  # noqa: F401 - registers the commands
+    from whorf.cli import compress_cmd, eval_cmd, train_cmd  # noqa: F401 - registers the commands
 
-    for optional in ("whorf.cli.eval_cmd", "whorf.cli.proxy_cmd", "whorf.cli.loop_cmd"):
-        try:
-            __import__(optional)
-        except ModuleNotFoundError as exc:
-            if exc.name != optional:
-                raise
     quiet_libraries()
     app()
 

@@ -67,3 +67,36 @@ def train(
     )
     path = run(cfg, err)
     print(f"model written to {path}")
+
+
+@app.command()
+@handle_errors
+def pipeline(
+    data: List[Path] = DATA_OPT,
+    out: Path = typer.Option(..., "--out", "-o", help="Model directory; stage outputs go to OUT-pipeline/."),
+    name: str = typer.Option("whorf-custom", "--name", help="Model name (and registry name)."),
+    eval_data: List[Path] = typer.Option([], "--eval", help="Evaluation files (default: the held-out split of --data)."),
+    epochs: int = typer.Option(3, "--epochs"),
+    max_length: int = typer.Option(256, "--max-length"),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    bf16: bool = typer.Option(False, "--bf16"),
+    rule: str = RULE_OPT,
+    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file"),
+    registry_dir: Optional[Path] = typer.Option(None, "--registry", help="Model registry directory (default: ~/.cache/whorf/models)."),
+    push_to_hub: Optional[str] = typer.Option(None, "--push-to-hub", help="Upload the model folder to this Hub repo (online only, when asked)."),
+) -> None:
+    """Label -> train -> evaluate -> export ONNX -> register, skipping stages whose outputs are current."""
+    from whorf.train.pipeline import PipelineConfig, run
+    from whorf.train.trainer import TrainConfig
+
+    for f in [*data, *eval_data]:
+        if not f.is_file():
+            raise UserError(f"data file {f} does not exist")
+    cfg = PipelineConfig(
+        train=TrainConfig(data=[str(f) for f in data], out=str(out), name=name, epochs=epochs, max_length=max_length,
+                          batch_size=batch_size, bf16=bf16, rule=rule, max_rows_per_file=max_rows_per_file),
+        eval_data=[str(f) for f in eval_data], register_name=name,
+        registry_root=str(registry_dir) if registry_dir else None, push_to_hub=push_to_hub,
+    )
+    result = run(cfg, log=lambda line: err.print(line, markup=False, highlight=False), console=err)
+    print(f"model {result['model']} registered as {result['registered']}")

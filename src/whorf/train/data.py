@@ -81,7 +81,7 @@ def parse(obj: Any) -> Row:
     meta = dict(
         domain=domains.from_data(_str(obj, "domain"), _str(obj, "source"), _str(obj, "topic"), _str(obj, "tool")),
         source=_str(obj, "source"),
-        prompt=_str(obj, "prompt") or _str(obj, "user_message") or _str(obj, "scenario"),
+        prompt=_str(obj, "prompt") or _str(obj, "user_message") or _str(obj, "scenario") or _str(obj, "topic"),
     )
     if "tokens" in obj or "labels" in obj:
         tokens, labels = obj.get("tokens"), obj.get("labels")

@@ -10,7 +10,7 @@ import json
 import random
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,7 @@ class TrainConfig:
     checkpoint_every: int = 100
     log_every: int = 10
     threads: int | None = None
-    extra: dict = field(default_factory=dict)
+    stop_after_steps: int | None = None  # leave a checkpoint and stop, as an interruption would
 
 
 def loss_fn(out: modeling.Output, labels: torch.Tensor, weights: torch.Tensor, span_weight: float) -> torch.Tensor:
@@ -192,11 +192,16 @@ def train(cfg: TrainConfig, console=None) -> Path:
                     progress.update(task, loss=record["loss"], tps=record["tokens_per_s"])
                     running = []
                 progress.update(task, advance=1, epoch=epoch + 1)
-                if state["global_step"] % cfg.checkpoint_every == 0:
+                stop = cfg.stop_after_steps is not None and state["global_step"] >= cfg.stop_after_steps
+                if state["global_step"] % cfg.checkpoint_every == 0 or stop:
                     state["train_seconds"] += time.time() - tick
                     tick = time.time()
                     tokens = 0
                     _checkpoint(ckpt, net, optimizer, scheduler, state)
+                if stop:
+                    log.close()
+                    console.print(f"[yellow]stopped after step {state['global_step']}; run again to resume[/]")
+                    return out
             state["train_seconds"] += time.time() - tick
             metrics = _evaluate(net, loaded, config, held_items, held_ex, cfg, pad)
             metrics["epoch"] = epoch + 1

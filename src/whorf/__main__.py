@@ -1,0 +1,3 @@
+from whorf.cli import main
+
+main()

@@ -1,0 +1,94 @@
+"""Reports: ``report.json``, ``report.md`` (one table per dataset, one row per system) and the
+regression gate that compares a report with an older one."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from whorf.eval.runner import MODEL
+
+PROMPT_DROP = 0.02  # a heretic prompt regresses when its exact_keep_pct falls by more than this
+METRIC_TOLERANCE = 0.01  # a dataset metric regresses when it moves the wrong way by more than this
+HIGHER_IS_BETTER = {"exact_keep_pct": True, "sem_sim": True, "f1": True, "keep_rate": False}
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def to_markdown(report: dict, regressions: list[dict] | None = None) -> str:
+    lines = [f"# whorf evaluation: {report['model']}", ""]
+    if not report.get("model_trained", True):
+        lines += ["**The model is untrained: its figures are not meaningful.**", ""]
+    mode = report["mode"]
+    lines += [f"Runtime `{report['runtime']}`, " + (f"rate {mode['rate']}" if mode["rate"] else f"threshold {mode['threshold']}"), ""]
+    for ds in report["datasets"]:
+        lines += [f"## {ds['name']} ({ds['type']})", "",
+                  f"{ds['rows_scored']} of {ds['rows_total']} rows scored; {len(ds['skipped'])} skipped. "
+                  f"mk_in_ref {_fmt(ds.get('mk_in_ref'))}, override_delta {_fmt(ds.get('override_delta'))}.", ""]
+        if ds.get("systems"):
+            lines += ["| system | keep_rate | word keep | exact_keep_pct | sem_sim | F1 |", "|---|---|---|---|---|---|"]
+            for name, m in ds["systems"].items():
+                lines.append(f"| {name} | {_fmt(m['keep_rate'])} | {_fmt(m['word_keep_rate'])} | {_fmt(m['exact_keep_pct'])} "
+                             f"| {_fmt(m['sem_sim'])} | {_fmt(m.get('f1'))} |")
+            lines.append("")
+        if ds.get("domains"):
+            lines += ["| domain | rows | keep_rate | exact_keep_pct |", "|---|---|---|---|"]
+            lines += [f"| {d} | {v['rows']} | {_fmt(v['keep_rate'])} | {_fmt(v['exact_keep_pct'])} |" for d, v in ds["domains"].items()]
+            lines.append("")
+        if ds.get("prompts"):
+            lines += ["| prompt | exact (override) | exact (model alone) | keep_rate | sem_sim |", "|---|---|---|---|---|"]
+            lines += [f"| {p['prompt'][:70]} | {_fmt(p['exact_keep_pct'])} | {_fmt(p['exact_keep_pct_model'])} "
+                      f"| {_fmt(p['keep_rate'])} | {_fmt(p['sem_sim'])} |" for p in ds["prompts"]]
+            lines.append("")
+        for plot in ds.get("plots", []):
+            lines += [f"![{plot}]({plot})", ""]
+    if regressions is not None:
+        lines += ["## Regressions against the previous report", ""]
+        lines += [f"- {r['what']}: {_fmt(r['old'])} -> {_fmt(r['new'])}" for r in regressions] or ["None."]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def compare(new: dict, old: dict, system: str = MODEL) -> list[dict]:
+    """Every heretic prompt whose exact_keep_pct fell by more than 0.02, and every dataset metric of
+    ``system`` that moved the wrong way by more than the tolerance."""
+    out: list[dict] = []
+    old_sets = {d["name"]: d for d in old.get("datasets", [])}
+    for ds in new.get("datasets", []):
+        before = old_sets.get(ds["name"])
+        if not before:
+            continue
+        for metric, higher in HIGHER_IS_BETTER.items():
+            a = before.get("systems", {}).get(system, {}).get(metric)
+            b = ds.get("systems", {}).get(system, {}).get(metric)
+            if a is None or b is None or math.isnan(a) or math.isnan(b):
+                continue
+            worse = (a - b) if higher else (b - a)
+            if worse > METRIC_TOLERANCE:
+                out.append({"what": f"{ds['name']}: {metric}", "old": a, "new": b})
+        old_prompts = {p["prompt"]: p for p in before.get("prompts", [])}
+        for p in ds.get("prompts", []):
+            q = old_prompts.get(p["prompt"])
+            if q and q["exact_keep_pct"] - p["exact_keep_pct"] > PROMPT_DROP:
+                out.append({"what": f"{ds['name']}: prompt '{p['prompt'][:60]}' exact_keep_pct",
+                            "old": q["exact_keep_pct"], "new": p["exact_keep_pct"]})
+    return out
+
+
+def write(report: dict, directory: str | Path, regressions: list[dict] | None = None, plots: bool = True) -> Path:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if plots:
+        from whorf.eval.plots import plot_report
+
+        plot_report(report, directory)
+    if regressions is not None:
+        report["regressions"] = regressions
+    (directory / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    (directory / "report.md").write_text(to_markdown(report, regressions))
+    return directory

@@ -1,0 +1,209 @@
+"""``whorf eval``: the model with and without the override against the baselines, on the same texts.
+
+The model scores each text once; every threshold or rate of the sweep is decided from those word
+scores, so the trade-off curves cost no extra model passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from whorf.config import CompressOptions
+from whorf.decide import decide
+from whorf.eval import baselines, metrics
+from whorf.segment import rebuild, segment
+from whorf.train import data as datasets
+from whorf.train.labels import label
+
+SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+MODEL, MODEL_ALONE = "whorf", "whorf (no override)"
+
+
+@dataclass
+class EvalConfig:
+    data: list[str]
+    model: str = "whorf-mini"
+    rate: float | None = None
+    threshold: float | None = None
+    baselines: bool = True
+    split: str = "all"  # all | held-out
+    limit: int | None = None
+    runtime: str = "torch"
+    embedder: str | None = None
+    curve_rows: int = 150
+    heretic: list[str] = field(default_factory=list)
+    label_rule: str = "aligned"
+
+
+@dataclass
+class Scored:
+    row: datasets.Row
+    seg: object
+    scores: np.ndarray
+    must: np.ndarray
+    domain: str
+    labels: list[int] | None
+
+
+def is_heretic(path: str, rows: list[datasets.Row]) -> bool:
+    return "heretic" in Path(path).name.lower() or any((r.source or "").startswith("heretic") for r in rows[:5])
+
+
+def run(cfg: EvalConfig, comp=None, progress=None) -> dict:
+    from whorf.compressor import Compressor
+
+    comp = comp or Compressor(cfg.model, cfg.runtime)
+    embed = metrics.embedder(cfg.embedder)
+    report = {"model": comp.model_id, "model_trained": comp.config.trained, "runtime": comp.runtime.name,
+              "mode": {"rate": cfg.rate, "threshold": cfg.threshold if cfg.threshold is not None else comp.config.threshold},
+              "datasets": []}
+    for path in [*cfg.data, *cfg.heretic]:
+        report["datasets"].append(evaluate_file(path, cfg, comp, embed, heretic=path in cfg.heretic))
+        if progress:
+            progress(path)
+    return report
+
+
+def _score_rows(comp, rows: list[datasets.Row]) -> tuple[list[Scored], list[dict]]:
+    scored: list[Scored] = []
+    failed: list[dict] = []
+    opts = CompressOptions(override=False)
+    for start in range(0, len(rows), 16):
+        chunk = rows[start:start + 16]
+        try:
+            results = comp.compress_batch([r.text for r in chunk], opts)
+        except Exception:  # noqa: BLE001 - find the row that fails, keep the rest
+            results = []
+            for r in chunk:
+                try:
+                    results.append(comp.compress(r.text, opts))
+                except Exception as exc:  # noqa: BLE001
+                    results.append(exc)
+        for row, res in zip(chunk, results):
+            if isinstance(res, Exception):
+                failed.append({"line": row.line, "reason": f"{type(res).__name__}: {res}"})
+                continue
+            if res.stats.passthrough:
+                failed.append({"line": row.line, "reason": f"passthrough: {res.stats.passthrough}"})
+                continue
+            seg = segment(row.text)
+            labels = None
+            if row.kind != "unlabelled":
+                labels = label(seg, reference=row.reference, spans=row.spans, word_labels=row.word_labels).keep
+            scored.append(Scored(row, seg, np.array([w.score for w in res.words], dtype=np.float32),
+                                 np.array([w.must_keep for w in res.words]), res.stats.domain, labels))
+    return scored, failed
+
+
+def _decisions(s: Scored, threshold: float, rate: float | None, override: bool) -> np.ndarray:
+    return decide(s.scores, s.must, threshold=threshold, rate=rate, override=override)
+
+
+def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False) -> dict:
+    rows, file_report = datasets.read(path)
+    if cfg.split == "held-out":
+        rows = [r for r in rows if r.held_out()]
+    if cfg.limit:
+        rows = rows[: cfg.limit]
+    heretic = heretic or is_heretic(path, rows)
+    scored, failed = _score_rows(comp, rows)
+    threshold = cfg.threshold if cfg.threshold is not None else comp.config.threshold
+    count = comp.scorer.tokens.count
+
+    def system(decisions: list[np.ndarray] | None, texts: list[str]) -> dict:
+        originals = [s.row.text for s in scored]
+        out = {
+            "keep_rate": _mean([count(t.split()) / max(count([w.text for w in s.seg.words]), 1) for s, t in zip(scored, texts)]),
+            "word_keep_rate": _mean([metrics.word_keep_rate(o, t) for o, t in zip(originals, texts)]),
+            "exact_keep_pct": _mean([metrics.exact_keep_pct(o, t) for o, t in zip(originals, texts)]),
+            "sem_sim": _mean(embed.sem_sim(originals, texts)) if texts else None,
+        }
+        if decisions is not None:
+            f1 = [metrics.word_f1(d, s.labels)["f1"] for s, d in zip(scored, decisions) if s.labels is not None]
+            out["f1"] = _mean(f1) if f1 else None
+        return out
+
+    result: dict = {"name": Path(path).stem, "path": str(path), "type": "heretic" if heretic else "standard",
+                    "rows_total": file_report.lines, "rows_scored": len(scored),
+                    "skipped": [{"line": n, "reason": r} for n, r in file_report.skipped] + failed}
+    refs = [metrics.mk_in_ref(s.row.text, s.row.reference) for s in scored if s.row.reference]
+    result["mk_in_ref"] = _mean(refs) if refs else None
+    if not scored:
+        result["systems"] = {}
+        return result
+    with_o = [_decisions(s, threshold, cfg.rate, True) for s in scored]
+    without = [_decisions(s, threshold, cfg.rate, False) for s in scored]
+    texts_o = [rebuild(s.seg, d.tolist()) for s, d in zip(scored, with_o)]
+    texts_n = [rebuild(s.seg, d.tolist()) for s, d in zip(scored, without)]
+    systems = {MODEL: system(with_o, texts_o), MODEL_ALONE: system(without, texts_n)}
+    result["override_delta"] = metrics.override_delta(systems[MODEL]["exact_keep_pct"], systems[MODEL_ALONE]["exact_keep_pct"])
+    if cfg.baselines:
+        systems["identity"] = system([np.ones(len(s.scores), bool) for s in scored], [s.row.text for s in scored])
+        systems["head+tail lines"] = system(None, [baselines.head_tail(s.row.text, len(t)) for s, t in zip(scored, texts_o)])
+        systems["must-keep regex only"] = system([s.must for s in scored], [baselines.regex_only(s.seg, s.must.tolist()) for s in scored])
+        rnd = [baselines.random_override(s.seg, s.must.tolist(), float(d.mean()) if len(d) else 1.0, seed=i)
+               for i, (s, d) in enumerate(zip(scored, without))]
+        systems["random + override"] = system(None, rnd)
+    result["systems"] = systems
+    result["domains"] = _by_domain(scored, texts_o, count)
+    result["curves"] = _curves(scored[: cfg.curve_rows], cfg, embed, count)
+    if heretic:
+        result["prompts"] = _prompts(scored, texts_o, texts_n, embed, count)
+    return result
+
+
+def _by_domain(scored: list[Scored], texts: list[str], count) -> dict:
+    out: dict = {}
+    for s, t in zip(scored, texts):
+        d = out.setdefault(s.domain, {"rows": 0, "keep_rate": [], "exact_keep_pct": []})
+        d["rows"] += 1
+        d["keep_rate"].append(count(t.split()) / max(count([w.text for w in s.seg.words]), 1))
+        d["exact_keep_pct"].append(metrics.exact_keep_pct(s.row.text, t))
+    return {k: {"rows": v["rows"], "keep_rate": _mean(v["keep_rate"]), "exact_keep_pct": _mean(v["exact_keep_pct"])}
+            for k, v in sorted(out.items())}
+
+
+def _curves(scored: list[Scored], cfg: EvalConfig, embed, count) -> dict:
+    """keep_rate vs exact_keep_pct and sem_sim, sweeping the threshold (or the rate in rate mode)."""
+    originals = [s.row.text for s in scored]
+    n_tokens = [max(count([w.text for w in s.seg.words]), 1) for s in scored]
+
+    def point(x: float, texts: list[str]) -> dict:
+        return {"x": x,
+                "keep_rate": _mean([count(t.split()) / n for t, n in zip(texts, n_tokens)]),
+                "exact_keep_pct": _mean([metrics.exact_keep_pct(o, t) for o, t in zip(originals, texts)]),
+                "sem_sim": _mean(embed.sem_sim(originals, texts))}
+
+    curves: dict = {MODEL: [], MODEL_ALONE: [], "head+tail lines": [], "random + override": []}
+    for x in SWEEP:
+        rate = (1 - x) if cfg.rate is not None else None
+        for name, override in ((MODEL, True), (MODEL_ALONE, False)):
+            texts = [rebuild(s.seg, _decisions(s, x, rate, override).tolist()) for s in scored]
+            curves[name].append(point(x, texts))
+        keep = 1 - x
+        curves["head+tail lines"].append(point(x, [baselines.head_tail(o, int(len(o) * keep)) for o in originals]))
+        curves["random + override"].append(point(x, [baselines.random_override(s.seg, s.must.tolist(), keep, seed=i)
+                                                     for i, s in enumerate(scored)]))
+    return curves
+
+
+def _prompts(scored, texts_o, texts_n, embed, count) -> list[dict]:
+    sims = embed.sem_sim([s.row.text for s in scored], texts_o)
+    out = []
+    for s, to, tn, sim in zip(scored, texts_o, texts_n, sims):
+        out.append({
+            "prompt": (s.row.prompt or s.row.text[:60]).strip(),
+            "exact_keep_pct": metrics.exact_keep_pct(s.row.text, to),
+            "exact_keep_pct_model": metrics.exact_keep_pct(s.row.text, tn),
+            "keep_rate": count(to.split()) / max(count([w.text for w in s.seg.words]), 1),
+            "sem_sim": sim,
+        })
+    return out
+
+
+def _mean(values) -> float:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else float("nan")
