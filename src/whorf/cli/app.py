@@ -64,7 +64,7 @@ def quiet_libraries() -> None:
 
 
 def main() -> None:
-    from whorf.cli import compress_cmd, eval_cmd, train_cmd  # noqa: F401 - registers the commands
+    from whorf.cli import compress_cmd, eval_cmd, loop_cmd, proxy_cmd, train_cmd  # noqa: F401 - registers the commands
 
     quiet_libraries()
     app()

@@ -149,7 +149,8 @@ def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False
         systems["random + override"] = system(None, rnd)
     result["systems"] = systems
     result["domains"] = _by_domain(scored, texts_o, count)
-    result["curves"] = _curves(scored[: cfg.curve_rows], cfg, embed, count)
+    if cfg.curve_rows:
+        result["curves"] = _curves(scored[: cfg.curve_rows], cfg, embed, count)
     if heretic:
         result["prompts"] = _prompts(scored, texts_o, texts_n, embed, count)
     return result

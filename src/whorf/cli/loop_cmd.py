@@ -1,0 +1,67 @@
+"""``whorf selflabel`` and ``whorf distill``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from whorf.cli.app import UserError, app, err, handle_errors
+
+
+def _check(files: list[Path]) -> None:
+    for f in files:
+        if not f.is_file():
+            raise UserError(f"data file {f} does not exist")
+
+
+@app.command()
+@handle_errors
+def selflabel(
+    model: str = typer.Option("whorf-mini", "--model", "-m", help="Start model (generation 0)."),
+    data: List[Path] = typer.Option(..., "--data", "-d", help="Training texts (pairs or unlabelled; references are replaced by self-labels)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Loop directory (loop.json, loop.md, gen*/, best)."),
+    generations: int = typer.Option(3, "--generations", "-g"),
+    eval_data: List[Path] = typer.Option([], "--eval", help="Evaluation files (held-out split; heretic files whole)."),
+    min_ratio: float = typer.Option(1.2, "--min-ratio", help="Keep self-labels compressing at least this much (chars)."),
+    min_chars: int = typer.Option(30, "--min-chars", help="Ignore texts shorter than this."),
+    epochs: int = typer.Option(1, "--epochs", help="Epochs per generation."),
+    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Cap training rows per file each generation."),
+    eval_rows: int = typer.Option(150, "--eval-rows", help="Rows per evaluation file."),
+) -> None:
+    """Iterative self-labeling: the model + override labels the data, the next generation learns from it."""
+    from whorf.loop.selflabel import LoopConfig, run_loop
+    from whorf.train.trainer import TrainConfig
+
+    _check([*data, *eval_data])
+    cfg = LoopConfig(start=model, data=[str(d) for d in data], out=str(out), generations=generations,
+                     eval_data=[str(e) for e in eval_data] or [str(d) for d in data], min_ratio=min_ratio,
+                     min_chars=min_chars, eval_rows=eval_rows,
+                     train=TrainConfig(data=[], out="", epochs=epochs, max_rows_per_file=max_rows_per_file))
+    state = run_loop(cfg, log=lambda s: err.print(s, markup=False, highlight=False))
+    print(f"best generation: {state['best']} ({'converged' if state.get('converged') else 'not converged'}); see {out / 'loop.md'}")
+
+
+@app.command()
+@handle_errors
+def distill(
+    teacher: str = typer.Option(..., "--teacher", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1"),
+    teacher_model: str = typer.Option(..., "--teacher-model", help="Model name to ask."),
+    data: List[Path] = typer.Option(..., "--data", "-d"),
+    out: Path = typer.Option(..., "--out", "-o", help="Labelled pairs (JSONL) to write."),
+    max_variation: float = typer.Option(0.1, "--max-variation", help="Drop answers with more than this share of added/reordered words."),
+    api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Name of an environment variable holding the API key."),
+    limit: Optional[int] = typer.Option(None, "--limit"),
+) -> None:
+    """Ask a teacher LLM to compress by deletion, align its answers back, and write labelled pairs."""
+    import os
+
+    from whorf.loop.distill import DistillConfig, distill as run
+
+    _check(list(data))
+    key = os.environ.get(api_key_env) if api_key_env else None
+    stats = run(DistillConfig(teacher=teacher, teacher_model=teacher_model, data=[str(d) for d in data], out=str(out),
+                              max_variation=max_variation, api_key=key, limit=limit))
+    print(json.dumps(stats.summary()))

@@ -1,0 +1,64 @@
+"""``whorf proxy`` and ``whorf pairs export``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from whorf.cli.app import UserError, app, err, handle_errors
+from whorf.registry import DEFAULT_MODEL
+
+pairs_app = typer.Typer(help="The proxy's pair log (original, compressed) as training data.", no_args_is_help=True)
+app.add_typer(pairs_app, name="pairs")
+
+
+@app.command()
+@handle_errors
+def proxy(
+    upstream: str = typer.Option(..., "--upstream", help="The LLM API to forward to, e.g. https://api.anthropic.com"),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (loopback by default)."),
+    port: int = typer.Option(8787, "--port"),
+    log_pairs: bool = typer.Option(False, "--log-pairs", help="Record every (original, compressed) pair in the database."),
+    db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL of the pair log (default: SQLite in ~/.cache/whorf)."),
+    min_chars: int = typer.Option(400, "--min-chars", help="Leave tool outputs shorter than this untouched."),
+    exclude_tool: List[str] = typer.Option([], "--exclude-tool", help="Never compress outputs of this tool (repeatable)."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Keep this fraction of words."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Keep words scoring above this."),
+    deadline_ms: float = typer.Option(2000, "--deadline-ms", help="Past this, forward the original (counted as a failure)."),
+    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m"),
+    runtime: str = typer.Option("torch", "--runtime"),
+) -> None:
+    """Run the compressing proxy between an agent and its LLM API (Anthropic and OpenAI formats)."""
+    import uvicorn
+
+    from whorf.proxy.app import ProxyConfig, create_app
+
+    if not upstream.startswith(("http://", "https://")):
+        raise UserError("--upstream must be an http:// or https:// URL")
+    config = ProxyConfig(upstream=upstream, host=host, port=port, log_pairs=log_pairs, db_url=db, min_chars=min_chars,
+                         exclude_tools=tuple(exclude_tool), rate=rate, threshold=threshold, deadline_ms=deadline_ms,
+                         model=model, runtime=runtime)
+    application = create_app(config)
+    err.print(f"whorf proxy on http://{host}:{port} -> {upstream} (dashboard: http://{host}:{port}/dashboard)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@pairs_app.command("export")
+@handle_errors
+def export(
+    out: Path = typer.Option(..., "--out", "-o", help="JSONL of {text, reference, source: proxy, domain}."),
+    db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL of the pair log."),
+    since: Optional[datetime] = typer.Option(None, "--since", help="Only pairs logged at or after this time (ISO 8601)."),
+    min_ratio: float = typer.Option(1.0, "--min-ratio", help="Only pairs whose original is at least this many times longer."),
+) -> None:
+    """Export logged pairs as training data for whorf train / whorf selflabel."""
+    from whorf.proxy.pairs import PairLog
+
+    if since and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    log = PairLog(db)
+    result = log.export(out, since, min_ratio)
+    print(f"wrote {result['written']} pairs to {out} ({result['skipped']} below --min-ratio or empty)")

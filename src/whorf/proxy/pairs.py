@@ -1,0 +1,103 @@
+"""The pair log: every (original, compressed) tool output the proxy produced, in a real database.
+
+SQLAlchemy; a SQLite file by default (WAL journal), or any SQLAlchemy URL such as PostgreSQL.
+Rows never hold credentials: only the tool output, its compression and its metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import DateTime, Float, Integer, String, Text, create_engine, event, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from whorf.registry import cache_dir
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Pair(Base):
+    __tablename__ = "pairs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    api: Mapped[str] = mapped_column(String(16))
+    tool_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    domain: Mapped[str] = mapped_column(String(16))
+    model_id: Mapped[str] = mapped_column(String(200))
+    original: Mapped[str] = mapped_column(Text)
+    compressed: Mapped[str] = mapped_column(Text)
+    tokens_in: Mapped[int] = mapped_column(Integer)
+    tokens_out: Mapped[int] = mapped_column(Integer)
+    ms: Mapped[float] = mapped_column(Float)
+    decisions: Mapped[str] = mapped_column(Text)  # JSON: [[kept, must_keep, score], ...] per word
+
+
+def default_url() -> str:
+    path = cache_dir() / "pairs.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+class PairLog:
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        self.engine = create_engine(self.url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+
+    def add(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        with Session(self.engine) as session, session.begin():
+            session.add_all(Pair(**row) for row in rows)
+
+    def count(self) -> int:
+        with Session(self.engine) as session:
+            return len(session.scalars(select(Pair.id)).all())
+
+    def recent(self, limit: int = 20) -> list[Pair]:
+        with Session(self.engine) as session:
+            return list(session.scalars(select(Pair).order_by(Pair.id.desc()).limit(limit)))
+
+    def iter_pairs(self, since: datetime | None = None) -> Iterator[Pair]:
+        query = select(Pair).order_by(Pair.id)
+        if since:
+            query = query.where(Pair.created_at >= since)
+        with Session(self.engine) as session:
+            yield from session.scalars(query)
+
+    def export(self, out: str | Path, since: datetime | None = None, min_ratio: float = 1.0) -> dict:
+        """Training pairs ``{text, reference, source: "proxy", domain}`` for ``whorf train``/``selflabel``."""
+        written = skipped = 0
+        with Path(out).open("w") as sink:
+            for p in self.iter_pairs(since):
+                ratio = len(p.original) / max(len(p.compressed), 1)
+                if not p.compressed.strip() or ratio < min_ratio:
+                    skipped += 1
+                    continue
+                sink.write(json.dumps({"text": p.original, "reference": p.compressed, "source": "proxy",
+                                       "domain": p.domain, "tool": p.tool_name}) + "\n")
+                written += 1
+        return {"written": written, "skipped": skipped}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)

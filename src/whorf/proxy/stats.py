@@ -1,0 +1,64 @@
+"""Live counters of the proxy: what it saw, what it saved, what failed, how long it took."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class ProxyStats:
+    requests: int = 0
+    tool_outputs_seen: int = 0
+    tool_outputs_compressed: int = 0
+    tokens_before: int = 0
+    tokens_after: int = 0
+    failures: int = 0
+    bypassed: int = 0
+    started: float = field(default_factory=time.time)
+    latencies_ms: deque = field(default_factory=lambda: deque(maxlen=5000))
+    series: deque = field(default_factory=lambda: deque(maxlen=2000))  # (time, before, after) per request
+    recent: deque = field(default_factory=lambda: deque(maxlen=20))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, seen: int, compressed: list, ms: float, failures: int) -> None:
+        with self.lock:
+            self.requests += 1
+            self.tool_outputs_seen += seen
+            self.failures += failures
+            before = after = 0
+            for item in compressed:
+                self.tool_outputs_compressed += 1
+                before += item["tokens_in"]
+                after += item["tokens_out"]
+                self.recent.appendleft(item)
+            self.tokens_before += before
+            self.tokens_after += after
+            if seen:
+                self.latencies_ms.append(ms)
+            if before:
+                self.series.append((time.time(), before, after))
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            lat = np.asarray(self.latencies_ms) if self.latencies_ms else np.zeros(1)
+            saved = self.tokens_before - self.tokens_after
+            return {
+                "requests": self.requests,
+                "tool_outputs_seen": self.tool_outputs_seen,
+                "tool_outputs_compressed": self.tool_outputs_compressed,
+                "tokens_before": self.tokens_before,
+                "tokens_after": self.tokens_after,
+                "tokens_saved": saved,
+                "savings": saved / self.tokens_before if self.tokens_before else 0.0,
+                "failures": self.failures,
+                "bypassed": self.bypassed,
+                "latency_ms": {"p50": float(np.percentile(lat, 50)), "p90": float(np.percentile(lat, 90)),
+                               "p99": float(np.percentile(lat, 99)), "max": float(lat.max())},
+                "uptime_s": time.time() - self.started,
+                "series": [{"t": t, "before": b, "after": a} for t, b, a in self.series],
+            }
