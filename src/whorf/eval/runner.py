@@ -46,6 +46,7 @@ class Scored:
     must: np.ndarray
     domain: str
     labels: list[int] | None
+    bias: float = 0.0  # the model's per-domain threshold bias
 
 
 def is_heretic(path: str, rows: list[datasets.Row]) -> bool:
@@ -94,21 +95,22 @@ def _score_rows(comp, rows: list[datasets.Row]) -> tuple[list[Scored], list[dict
             if row.kind != "unlabelled":
                 labels = label(seg, reference=row.reference, spans=row.spans, word_labels=row.word_labels).keep
             scored.append(Scored(row, seg, np.array([w.score for w in res.words], dtype=np.float32),
-                                 np.array([w.must_keep for w in res.words]), res.stats.domain, labels))
+                                 np.array([w.must_keep for w in res.words]), res.stats.domain, labels,
+                                 comp.config.domain_bias.get(res.stats.domain, 0.0)))
     return scored, failed
 
 
 def _decisions(s: Scored, threshold: float, rate: float | None, override: bool) -> np.ndarray:
-    return decide(s.scores, s.must, threshold=threshold, rate=rate, override=override)
+    return decide(s.scores, s.must, threshold=threshold + s.bias, rate=rate, override=override)
 
 
 def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False) -> dict:
     rows, file_report = datasets.read(path)
-    if cfg.split == "held-out":
+    heretic = heretic or is_heretic(path, rows)
+    if cfg.split == "held-out" and not heretic:  # heretic sets are evaluation-only: always whole
         rows = [r for r in rows if r.held_out()]
     if cfg.limit:
         rows = rows[: cfg.limit]
-    heretic = heretic or is_heretic(path, rows)
     scored, failed = _score_rows(comp, rows)
     threshold = cfg.threshold if cfg.threshold is not None else comp.config.threshold
     count = comp.scorer.tokens.count

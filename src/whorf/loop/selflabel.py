@@ -125,8 +125,7 @@ def run_loop(cfg: LoopConfig, log: Callable[[str], None] = print) -> dict:
         log(f"self-labels: {stats['pairs']} pairs ({stats['filtered_out']} filtered), mk_in_ref {stats['mk_in_ref']:.3f}")
         model_dir = gen_dir / "model"
         if not (model_dir / "whorf.json").is_file():
-            train(replace(base, data=[str(labels_file)], out=str(model_dir), name=f"{Path(cfg.out).name}-gen{g}",
-                          held_out_pct=0 if base.held_out_pct == 0 else base.held_out_pct))
+            train(replace(base, data=[str(labels_file)], out=str(model_dir), name=f"{Path(cfg.out).name}-gen{g}"))
         evaluation = evaluate(str(model_dir), cfg)
         record = {"generation": g, "model": str(model_dir), "labels": stats, "eval": evaluation,
                   "source": f"generation {g - 1} + override", "wall_seconds": round(time.time() - t, 1)}

@@ -15,7 +15,7 @@ def evaluate_rows(loaded: modeling.Loaded, items: list, bf16: bool = False, thre
     from whorf.compressor import Compressor
 
     comp = Compressor(loaded, runtime="torch-bf16" if bf16 else "torch")
-    results = comp.compress_batch([it.row.text for it in items], override=False, threshold=threshold)
+    results = comp.compress_batch([it.row.text for it in items], override=False, threshold=threshold)  # domain bias applies
     rows = []
     for it, res in zip(items, results):
         if res.stats.passthrough:

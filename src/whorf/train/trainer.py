@@ -57,6 +57,7 @@ class TrainConfig:
     log_every: int = 10
     threads: int | None = None
     stop_after_steps: int | None = None  # leave a checkpoint and stop, as an interruption would
+    target_keep_rate: float | None = None  # calibrate per-domain thresholds on the held-out rows
 
 
 def loss_fn(out: modeling.Output, labels: torch.Tensor, weights: torch.Tensor, span_weight: float) -> torch.Tensor:
@@ -209,7 +210,8 @@ def train(cfg: TrainConfig, console=None) -> Path:
             log.flush()
             console.print(f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
             state["history"].append(metrics)
-            if state["best"] is None or metrics["val_loss"] < state["best"]["val_loss"]:
+            # lower held-out loss wins; with no held-out rows (NaN) the latest epoch does
+            if state["best"] is None or not metrics["val_loss"] >= state["best"]["val_loss"]:
                 state["best"] = metrics
                 save_file(modeling.trainable_state(net), str(out / "best.safetensors"))
             state["epoch"], state["step_in_epoch"] = epoch + 1, 0
@@ -230,6 +232,15 @@ def train(cfg: TrainConfig, console=None) -> Path:
         "git_commit": _git_commit(),
         "torch_threads": torch.get_num_threads(),
     }
+    if cfg.target_keep_rate and held_items:
+        from whorf.compressor import Compressor
+        from whorf.train.calibrate import calibrate
+
+        net.eval()
+        comp = Compressor(modeling.Loaded(net, loaded.tokenizer, config), runtime="torch-bf16" if cfg.bf16 else "torch")
+        config.domain_bias = calibrate(comp, [it.row.text for it in held_items], cfg.target_keep_rate)
+        console.print(f"calibrated per-domain threshold bias for keep_rate <= {cfg.target_keep_rate}: {config.domain_bias}")
+        state["best"]["calibrated"] = _evaluate(net, loaded, config, held_items, held_ex, cfg, pad)
     config.evaluation = {"held_out": state["best"], "history": state["history"]}
     modeling.save(modeling.Loaded(net, loaded.tokenizer, config), out)
     (out / "eval.json").write_text(json.dumps(config.evaluation, indent=2) + "\n")
