@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whorf.patterns import load_profile
+from whorf.patterns import Profile, load_profile
 from whorf.segment import segment
 
 SEED_REGEX = re.compile(r"""
@@ -44,7 +44,9 @@ def test_default_profile_covers_the_seed_and_matches_per_word(text):
     got = default.must_keep(seg.words, text)
     seed = load_profile("seed").must_keep(seg.words, text)
     assert all(d or not s for d, s in zip(got, seed))
-    assert got == [bool(default.regex.search(w.text)) for w in seg.words]
+    unscoped = Profile(default.name, default.patterns)
+    assert unscoped.must_keep(seg.words, text) == [bool(default.regex.search(w.text)) for w in seg.words]
+    assert all(g or not u for g, u in zip(got, unscoped.must_keep(seg.words, text)))  # scope only adds
 
 
 def test_seed_examples():
@@ -81,3 +83,10 @@ def test_unknown_and_invalid_profiles_are_clear_errors(tmp_path):
     bad.write_text(json.dumps({"patterns": {"broken": "("}}))
     with pytest.raises(ValueError, match="invalid"):
         load_profile(str(bad))
+
+
+def test_negation_scope_keeps_the_words_a_negation_negates():
+    text = "The worker will not be restarted automatically\nnot\nplease check"
+    f = load_profile("default").must_keep(segment(text).words, text)
+    assert f == [False, False, False, True, True, True, False, True, False, False]  # scope stops at the line end
+    assert load_profile("seed").must_keep(segment(text).words, text) == [False] * 10

@@ -127,7 +127,7 @@ class Compressor:
         return Stats(model=self.model_id, model_trained=self.config.trained, runtime=self.runtime.name, **kwargs)
 
     def _passthrough(self, text: str, reason: str, opts: CompressOptions) -> Compressed:
-        words = len(text.split()) if reason == "empty input" or len(text) < 10_000_000 else 0
+        words = len(text.split())
         stats = self._stats(words=words, words_kept=words, passthrough=reason, override=opts.override)
         return Compressed(text, [], stats, original=text)
 
@@ -150,10 +150,10 @@ class Compressor:
         stats = self._stats(
             words=n,
             words_kept=kept,
-            keep_rate=round(kept / n, 4) if n else 1.0,
+            word_keep_rate=round(kept / n, 4) if n else 1.0,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
-            token_keep_rate=round(tokens_out / tokens_in, 4) if tokens_in else 1.0,
+            keep_rate=round(tokens_out / tokens_in, 4) if tokens_in else 1.0,
             must_keep_words=n_must,
             must_keep_survival=round(kept_must / n_must, 4) if n_must else 1.0,
             domain=dom,

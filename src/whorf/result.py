@@ -21,10 +21,10 @@ class WordDecision:
 class Stats:
     words: int = 0
     words_kept: int = 0
-    keep_rate: float = 1.0  # words kept / words
+    word_keep_rate: float = 1.0  # words kept / words
     tokens_in: int = 0
     tokens_out: int = 0
-    token_keep_rate: float = 1.0  # backbone tokens kept / tokens in
+    keep_rate: float = 1.0  # backbone tokens kept / tokens in (SPEC's keep_rate)
     must_keep_words: int = 0
     must_keep_survival: float = 1.0  # must-keep words kept / must-keep words
     domain: str = "text"
@@ -41,8 +41,8 @@ class Stats:
             return f"whorf: passthrough ({self.passthrough}), {self.words} words unchanged"
         untrained = " UNTRAINED" if not self.model_trained else ""
         return (
-            f"whorf: kept {self.words_kept}/{self.words} words ({self.keep_rate:.2f}), "
-            f"tokens {self.tokens_in}->{self.tokens_out} ({self.token_keep_rate:.2f}), "
+            f"whorf: kept {self.words_kept}/{self.words} words ({self.word_keep_rate:.2f}), "
+            f"tokens {self.tokens_in}->{self.tokens_out} (keep_rate {self.keep_rate:.2f}), "
             f"must-keep {self.must_keep_survival:.3f} of {self.must_keep_words}, domain={self.domain}, "
             f"model={self.model}{untrained}, runtime={self.runtime}, {self.ms:.1f} ms"
         )

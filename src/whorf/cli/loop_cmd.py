@@ -28,7 +28,7 @@ def selflabel(
     min_ratio: float = typer.Option(1.2, "--min-ratio", help="Keep self-labels compressing at least this much (chars)."),
     min_chars: int = typer.Option(30, "--min-chars", help="Ignore texts shorter than this."),
     epochs: int = typer.Option(1, "--epochs", help="Epochs per generation."),
-    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Cap training rows per file each generation."),
+    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Texts self-labelled per source file each generation (chosen by text hash)."),
     eval_rows: int = typer.Option(150, "--eval-rows", help="Rows per evaluation file."),
 ) -> None:
     """Iterative self-labeling: the model + override labels the data, the next generation learns from it."""
@@ -38,8 +38,8 @@ def selflabel(
     _check([*data, *eval_data])
     cfg = LoopConfig(start=model, data=[str(d) for d in data], out=str(out), generations=generations,
                      eval_data=[str(e) for e in eval_data] or [str(d) for d in data], min_ratio=min_ratio,
-                     min_chars=min_chars, eval_rows=eval_rows,
-                     train=TrainConfig(data=[], out="", epochs=epochs, max_rows_per_file=max_rows_per_file))
+                     min_chars=min_chars, eval_rows=eval_rows, max_rows_per_file=max_rows_per_file,
+                     train=TrainConfig(data=[], out="", epochs=epochs))
     state = run_loop(cfg, log=lambda s: err.print(s, markup=False, highlight=False))
     print(f"best generation: {state['best']} ({'converged' if state.get('converged') else 'not converged'}); see {out / 'loop.md'}")
 

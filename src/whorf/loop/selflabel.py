@@ -34,6 +34,7 @@ class LoopConfig:
     min_chars: int = 30
     tolerance: float = 0.005
     eval_rows: int = 150
+    max_rows_per_file: int | None = None  # texts self-labelled per source file (by text hash)
     train: TrainConfig | None = None  # hyperparameters for every generation (data/out/name are set here)
 
 
@@ -101,6 +102,8 @@ def run_loop(cfg: LoopConfig, log: Callable[[str], None] = print) -> dict:
     state = json.loads(state_file.read_text()) if state_file.is_file() else {"config": _jsonable(cfg), "generations": []}
     history: list[dict] = state["generations"]
     rows, _ = datasets.read_all(cfg.data)
+    if cfg.max_rows_per_file:
+        rows = datasets.cap_per_file(rows, cfg.max_rows_per_file)
     train_rows = [r for r in rows if not r.held_out()]
     base = cfg.train or TrainConfig(data=[], out="")
     if not history:

@@ -160,3 +160,16 @@ def read_all(paths: list[str | Path]) -> tuple[list[Row], list[FileReport]]:
         rows.extend(r)
         reports.append(rep)
     return rows, reports
+
+
+def cap_per_file(rows: list[Row], cap: int, held_out_pct: int = 10) -> list[Row]:
+    """At most ``cap`` training rows per file (chosen by text hash), keeping every held-out row."""
+    by_file: dict[str, list[Row]] = {}
+    for r in rows:
+        by_file.setdefault(r.file, []).append(r)
+    out: list[Row] = []
+    for file_rows in by_file.values():
+        held = [r for r in file_rows if r.held_out(held_out_pct)]
+        train = sorted((r for r in file_rows if not r.held_out(held_out_pct)), key=lambda r: r.key)[:cap]
+        out.extend(train + held)
+    return out

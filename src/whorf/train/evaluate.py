@@ -29,9 +29,9 @@ def evaluate_rows(loaded: modeling.Loaded, items: list, bf16: bool = False, thre
         n_tokens = max(tokens.count(words), 1)
         rows.append({
             "f1": metrics.word_f1(plain, it.labels.keep)["f1"],
-            "keep_rate": res.stats.token_keep_rate,
+            "keep_rate": res.stats.keep_rate,
             "keep_rate_override": tokens.count([w for w, k in zip(words, forced) if k]) / n_tokens,
-            "word_keep_rate": res.stats.keep_rate,
+            "word_keep_rate": res.stats.word_keep_rate,
             "label_keep_rate": it.labels.keep_rate,
             "exact_keep_pct_model": metrics.exact_keep_pct(it.row.text, res.text),
             "exact_keep_pct": metrics.exact_keep_pct(it.row.text, with_override),

@@ -116,7 +116,7 @@ def train(cfg: TrainConfig, console=None) -> Path:
     # data -> labels -> windows
     rows, reports = datasets.read_all(cfg.data)
     if cfg.max_rows_per_file:
-        rows = _cap_per_file(rows, cfg.max_rows_per_file, cfg.held_out_pct)
+        rows = datasets.cap_per_file(rows, cfg.max_rows_per_file, cfg.held_out_pct)
     train_rows = [r for r in rows if not r.held_out(cfg.held_out_pct)]
     held_rows = [r for r in rows if r.held_out(cfg.held_out_pct)]
     train_items, failed = label_rows(train_rows, cfg.rule, cfg.profile)
@@ -263,19 +263,6 @@ def _evaluate(net, loaded, config, held_items, held_ex, cfg, pad) -> dict:
         metrics.update(evaluate_rows(modeling.Loaded(net, loaded.tokenizer, config), sample, bf16=cfg.bf16))
     net.train()
     return metrics
-
-
-def _cap_per_file(rows: list[datasets.Row], cap: int, pct: int) -> list[datasets.Row]:
-    """At most ``cap`` training rows per file (chosen by text hash), keeping every held-out row."""
-    by_file: dict[str, list[datasets.Row]] = {}
-    for r in rows:
-        by_file.setdefault(r.file, []).append(r)
-    out: list[datasets.Row] = []
-    for file_rows in by_file.values():
-        held = [r for r in file_rows if r.held_out(pct)]
-        train = sorted((r for r in file_rows if not r.held_out(pct)), key=lambda r: r.key)[:cap]
-        out.extend(train + held)
-    return out
 
 
 def _checkpoint(ckpt: Path, net, optimizer, scheduler, state: dict) -> None:
