@@ -32,11 +32,17 @@ DATA_ALIASES = {
 
 _TIMESTAMP = re.compile(r"^\s*\[?\d{2,4}[-/:]\d{2}[-/:]\d{2}|^\s*\[?\d{2}:\d{2}:\d{2}")
 _LEVEL = re.compile(r"\b(ERROR|WARN|WARNING|INFO|DEBUG|TRACE|FATAL|CRITICAL)\b")
-_FRAME = re.compile(r'^\s*(File ".*", line \d+|at [\w.$<>]+\(.*\)|#\d+\s+0x[0-9a-f]+|Traceback )')
+_FRAME = re.compile(
+    r'^\s*(File ".*", line \d+|at [\w.$<>]+\(.*\)|at \S+:\d+(:\d+)?\)?$|at [\w.$<>]+ \(.*:\d+(:\d+)?\)|'
+    r"#\d+\s+0x[0-9a-f]+|Traceback |[\w.]*(Error|Exception|Panic)\b:?|error(\[\w+\])?:|error TS\d+)"
+)
+_GREP = re.compile(r"^\S+:\d+[:-]")  # grep/ripgrep results: path:line: text
 _TREE = re.compile(r"^\s*([│├└|`]|[-d][rwx-]{9}\s|total \d+$)")
+_NUMBERED = re.compile(r"^\s*\d+[:|]\s?")  # numbered listings (cat -n, file viewers)
 _CODE = re.compile(
     r"^\s*(def |class |import |from \S+ import|fn |pub |let |const |function |return\b|#include|"
-    r"package |func |public |private |if .*[:{]$|for .*[:{]$|}\s*$|@\w+)"
+    r"package |func |public |private |if .*[:{]$|for .*[:{]$|}\s*$|@\w+|use \w|impl\b|struct |enum |#\[|//|/\*|"
+    r"\w+\(.*\);$|\w+ = .+;$)"
 )
 _DIFF = re.compile(r"^(diff --git |--- a/|\+\+\+ b/|@@ -\d+)")
 
@@ -52,15 +58,25 @@ def detect(text: str) -> str:
     n = max(len(lines), 1)
     if any(_DIFF.match(ln) for ln in lines[:50]):
         return "diff"
+    if _json_after_preface(stripped):
+        return "json"
     log = sum(bool(_TIMESTAMP.match(ln) or _LEVEL.search(ln) or _FRAME.match(ln)) for ln in lines)
     tree = sum(bool(_TREE.match(ln)) for ln in lines)
-    code = sum(bool(_CODE.match(ln)) for ln in lines)
+    code = sum(bool(_CODE.match(_NUMBERED.sub("", ln, count=1)) or _GREP.match(ln)) for ln in lines)
     best, score = max((("log", log), ("tree", tree), ("code", code)), key=lambda kv: kv[1])
     if score / n >= 0.3:
         return best
     if stripped[0] in "{[" and stripped.count('":') >= 2:
         return "json"
     return "text"
+
+
+def _json_after_preface(text: str) -> bool:
+    """A JSON document after a line or two of prose ("The tool returned: {...}")."""
+    for m in re.finditer(r"^[{\[]", text[:2000], re.MULTILINE):
+        if m.start() and text[: m.start()].count("\n") <= 2:
+            return _is_json(text[m.start():].strip())
+    return False
 
 
 def _is_json(text: str) -> bool:

@@ -109,7 +109,9 @@ def calibrate(
     model: Path = typer.Option(..., "--model", "-m", help="Model directory whose whorf.json gets the per-domain bias."),
     data: List[Path] = DATA_OPT,
     target: float = typer.Option(0.55, "--target", help="Keep at most this fraction of tokens (with the override) per domain."),
-    split: str = typer.Option("held-out", "--split", help="held-out (rows training never saw) or all."),
+    split: str = typer.Option("train", "--split", help="train (default: keeps the held-out split clean for evaluation), held-out or all."),
+    max_rows_per_file: int = typer.Option(300, "--max-rows-per-file", help="Rows per file to calibrate on (by text hash)."),
+    allow_raise: bool = typer.Option(False, "--allow-raise", help="Also raise thresholds of domains kept above the target."),
 ) -> None:
     """Set per-domain threshold biases so each domain's keep_rate stays within a target."""
     from whorf.compressor import Compressor
@@ -117,14 +119,17 @@ def calibrate(
     from whorf.train import data as datasets
     from whorf.train.calibrate import calibrate as run
 
+    if split not in ("train", "held-out", "all"):
+        raise UserError("--split must be train, held-out or all")
     rows, _ = datasets.read_all([str(d) for d in data])
-    rows = [r for r in rows if split == "all" or r.held_out()]
+    rows = [r for r in rows if split == "all" or r.held_out() == (split == "held-out")]
+    rows = datasets.cap_per_file(rows, max_rows_per_file, held_out_pct=0 if split == "train" else 10)
     if not rows:
         raise UserError("no rows to calibrate on")
     config = ModelConfig.load(model)
     config.domain_bias = {}
     config.save(model)
-    bias = run(Compressor(str(model)), [r.text for r in rows], target)
+    bias = run(Compressor(str(model)), [r.text for r in rows], target, allow_raise=allow_raise)
     config.domain_bias = bias
     config.save(model)
     print(f"domain_bias written to {model / 'whorf.json'}: {bias}")

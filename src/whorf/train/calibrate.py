@@ -3,8 +3,9 @@ keep_rate (tokens, with the override) within a target.
 
 For every detected domain the lowest threshold whose mean keep_rate is at most ``target`` is chosen:
 keep as much as the budget allows (meaning and model-alone must-keep survival improve with every word
-kept), never more. Domains whose must-keep words alone exceed the budget get the highest threshold
-of the grid. The result is stored as ``domain_bias`` (threshold = model threshold + bias).
+kept), never more. By default a threshold is only ever lowered: a domain the model already keeps within
+budget, or whose must-keep words alone exceed it, keeps the trained threshold. The result is stored as
+``domain_bias`` (threshold = model threshold + bias).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ GRID = tuple(round(x, 2) for x in np.arange(0.05, 0.951, 0.05))
 MIN_ROWS = 5
 
 
-def calibrate(compressor, texts: list[str], target: float, grid: tuple[float, ...] = GRID) -> dict[str, float]:
+def calibrate(compressor, texts: list[str], target: float, grid: tuple[float, ...] = GRID,
+              allow_raise: bool = False) -> dict[str, float]:
+    """Per-domain bias; by default only lowers thresholds (keeps more where a domain is over-compressed),
+    never compresses a domain harder than the trained model does."""
     results = compressor.compress_batch(texts, override=False)
     count = compressor.scorer.tokens.count
     by_domain: dict[str, list] = {}
@@ -39,5 +43,7 @@ def calibrate(compressor, texts: list[str], target: float, grid: tuple[float, ..
             if float(np.mean(rates)) <= target:
                 chosen = t
                 break
-        bias[domain] = round(float(chosen) - base, 4)
+        delta = round(float(chosen) - base, 4)
+        if delta < 0 or allow_raise:
+            bias[domain] = delta
     return bias
