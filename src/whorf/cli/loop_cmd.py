@@ -8,13 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from whorf.cli.app import UserError, app, err, handle_errors
-
-
-def _check(files: list[Path]) -> None:
-    for f in files:
-        if not f.is_file():
-            raise UserError(f"data file {f} does not exist")
+from whorf.cli.app import app, err, handle_errors, require_files
 
 
 @app.command()
@@ -35,7 +29,7 @@ def selflabel(
     from whorf.loop.selflabel import LoopConfig, run_loop
     from whorf.train.trainer import TrainConfig
 
-    _check([*data, *eval_data])
+    require_files([*data, *eval_data])
     cfg = LoopConfig(start=model, data=[str(d) for d in data], out=str(out), generations=generations,
                      eval_data=[str(e) for e in eval_data] or [str(d) for d in data], min_ratio=min_ratio,
                      min_chars=min_chars, eval_rows=eval_rows, max_rows_per_file=max_rows_per_file,
@@ -60,7 +54,7 @@ def distill(
 
     from whorf.loop.distill import DistillConfig, distill as run
 
-    _check(list(data))
+    require_files(list(data))
     key = os.environ.get(api_key_env) if api_key_env else None
     stats = run(DistillConfig(teacher=teacher, teacher_model=teacher_model, data=[str(d) for d in data], out=str(out),
                               max_variation=max_variation, api_key=key, limit=limit))

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from whorf.cli.app import UserError, app, err, handle_errors
+from whorf.cli.app import UserError, app, err, handle_errors, require_files
 
 DATA_OPT = typer.Option(..., "--data", "-d", help="Training JSONL files (pairs, raw pairs, spans, token labels).")
 RULE_OPT = typer.Option("aligned", "--rule", help="Label rule: aligned (order-preserving, default) or seed (lowercase membership).")
@@ -24,9 +24,7 @@ def label(
     """Label training data at the word level and print per-file statistics (mk_in_ref, keep rate)."""
     from whorf.train.labelfile import label_files
 
-    for f in files:
-        if not f.is_file():
-            raise UserError(f"data file {f} does not exist")
+    require_files(files)
     for stats in label_files([str(f) for f in files], out, rule, profile):
         print(stats.line())
 
@@ -57,9 +55,7 @@ def train(
     """Fine-tune a compressor: LoRA on the encoder, both heads from scratch, held-out eval each epoch."""
     from whorf.train.trainer import TrainConfig, train as run
 
-    for f in data:
-        if not f.is_file():
-            raise UserError(f"data file {f} does not exist")
+    require_files(data)
     cfg = TrainConfig(
         data=[str(f) for f in data], out=str(out), name=name, backbone=backbone, epochs=epochs, lr=lr,
         head_lr=head_lr, rank=rank, alpha=alpha or 2 * rank, layers=layers, max_length=max_length,
@@ -90,9 +86,7 @@ def pipeline(
     from whorf.train.pipeline import PipelineConfig, run
     from whorf.train.trainer import TrainConfig
 
-    for f in [*data, *eval_data]:
-        if not f.is_file():
-            raise UserError(f"data file {f} does not exist")
+    require_files([*data, *eval_data])
     cfg = PipelineConfig(
         train=TrainConfig(data=[str(f) for f in data], out=str(out), name=name, epochs=epochs, max_length=max_length,
                           batch_size=batch_size, bf16=bf16, rule=rule, max_rows_per_file=max_rows_per_file),
