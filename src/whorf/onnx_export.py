@@ -84,7 +84,7 @@ def parity(loaded: modeling.Loaded, files: dict[str, Path], samples: list[str] |
 
 
 def ensure_onnx(loaded: modeling.Loaded, directory: Path | None, onnx_dir: Path | None, int8: bool) -> Path:
-    """The ONNX file for this model, exporting it once into the cache when it is not there yet."""
+    """The ONNX file for this model, exporting it once (into ``onnx_dir``, else the user cache)."""
     name = ONNX_FILES["onnx-int8" if int8 else "onnx"]
     for where in (onnx_dir, directory):
         if where and (where / name).is_file():
@@ -92,7 +92,7 @@ def ensure_onnx(loaded: modeling.Loaded, directory: Path | None, onnx_dir: Path 
     key = hashlib.sha256(json.dumps(loaded.config.to_dict(), sort_keys=True, default=str).encode())
     if directory:
         key.update((directory / "adapter.safetensors").read_bytes())
-    target = registry.cache_dir() / "onnx" / key.hexdigest()[:16]
+    target = onnx_dir or registry.cache_dir() / "onnx" / key.hexdigest()[:16]
     if not (target / name).is_file():
         export(loaded, target, int8=int8)
     return target / name

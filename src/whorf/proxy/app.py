@@ -94,7 +94,7 @@ class Proxy:
             slot.write(res.text)
             item = {"time": time.time(), "request_id": request_id, "api": api, "tool": slot.tool, "domain": res.stats.domain,
                     "tokens_in": res.stats.tokens_in, "tokens_out": res.stats.tokens_out,
-                    "words": [[w.text, w.kept, w.must_keep] for w in res.words[:600]]}
+                    "words": [[w.text, w.kept, w.must_keep, w.line] for w in res.words[:600]]}
             done.append(item)
             if self.pairs:
                 rows.append({"request_id": request_id, "created_at": now(), "api": api, "tool_name": slot.tool,
