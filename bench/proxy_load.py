@@ -7,7 +7,6 @@ A local upstream answers instantly; the same requests go once directly to it and
 failures, and checks that every pair was logged exactly once.
 """
 
-from __future__ import annotations
 
 import argparse
 import asyncio
@@ -90,6 +89,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--model", default="whorf-mini")
+    parser.add_argument("--deadline-ms", type=float, default=2000, help="the proxy's deadline")
+    parser.add_argument("--max-queue", type=int, default=4, help="the proxy's queue bound (load shedding)")
     args = parser.parse_args()
     from transformers.utils import logging as hf_logging
 
@@ -99,7 +100,7 @@ def main() -> None:
     tool_output = (EXAMPLES / "traceback.txt").read_text() + (EXAMPLES / "app.log").read_text()
     up_server, up = serve(upstream())
     db = Path(tempfile.mkdtemp()) / "pairs.sqlite"
-    app = create_app(ProxyConfig(upstream=up, log_pairs=True, db_url=f"sqlite:///{db}", model=args.model, deadline_ms=30_000))
+    app = create_app(ProxyConfig(upstream=up, log_pairs=True, db_url=f"sqlite:///{db}", model=args.model, deadline_ms=args.deadline_ms, max_queue=args.max_queue))
     proxy_server, proxy = serve(app)
     direct = asyncio.run(fire(up, args.requests, args.concurrency, tool_output))
     started = time.perf_counter()
@@ -111,12 +112,13 @@ def main() -> None:
         time.sleep(0.1)
     pairs = app.state.proxy.pairs.count()
     tool_tokens = stats["tokens_before"] / max(stats["tool_outputs_compressed"], 1)
-    print(f"{args.requests} requests at concurrency {args.concurrency}, tool output ~{tool_tokens:.0f} tokens, model {args.model}")
+    print(f"{args.requests} requests at concurrency {args.concurrency}, tool output ~{tool_tokens:.0f} tokens, "
+          f"model {args.model}, deadline {args.deadline_ms:.0f} ms, max queue {args.max_queue}")
     print(f"direct:  p50 {pct(direct, 50):.1f} ms, p99 {pct(direct, 99):.1f} ms")
     print(f"proxied: p50 {pct(through, 50):.1f} ms, p99 {pct(through, 99):.1f} ms ({args.requests / wall:.1f} req/s)")
     print(f"added:   p50 {pct(through, 50) - pct(direct, 50):.1f} ms, p99 {pct(through, 99) - pct(direct, 99):.1f} ms")
     print(f"compression alone (per request, /stats): p50 {stats['latency_ms']['p50']:.1f} ms, p99 {stats['latency_ms']['p99']:.1f} ms")
-    print(f"compressed {stats['tool_outputs_compressed']}/{stats['tool_outputs_seen']}, failures {stats['failures']}, "
+    print(f"compressed {stats['tool_outputs_compressed']}/{stats['tool_outputs_seen']}, failures {stats['failures']}, shed {stats['shed']}, "
           f"tokens {stats['tokens_before']} -> {stats['tokens_after']} ({stats['savings']:.1%} saved), pairs logged {pairs}")
     proxy_server.should_exit = up_server.should_exit = True
 

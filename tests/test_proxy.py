@@ -40,7 +40,8 @@ def openai_body(stream=False):
 def stack(tiny_compressor, tmp_path):
     upstream = upstream_app()
     with serve(upstream) as up:
-        config = ProxyConfig(upstream=up, log_pairs=True, db_url=f"sqlite:///{tmp_path / 'pairs.sqlite'}", min_chars=100)
+        config = ProxyConfig(upstream=up, log_pairs=True, db_url=f"sqlite:///{tmp_path / 'pairs.sqlite'}", min_chars=100,
+                             max_queue=1000, deadline_ms=60_000)  # the load test wants every output compressed
         app = create_app(config, tiny_compressor)
         with serve(app) as proxy:
             yield proxy, upstream, app, tmp_path
@@ -167,3 +168,15 @@ def test_load_200_requests_at_concurrency_20(stack):
     pairs = list(proxy_obj.pairs.iter_pairs())
     assert len(pairs) == 200
     assert len({p.original for p in pairs}) == 200  # each request's output logged exactly once
+
+
+def test_full_queue_sheds_load_by_forwarding_originals_at_once(tiny_compressor):
+    upstream = upstream_app()
+    with serve(upstream) as up:
+        app = create_app(ProxyConfig(upstream=up, min_chars=10, max_queue=0), tiny_compressor)
+        with serve(app) as proxy:
+            raw = json.dumps(openai_body()).encode()
+            r = httpx.post(f"{proxy}/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
+            assert r.status_code == 200 and upstream.state.received[-1]["body"] == raw
+            stats = httpx.get(f"{proxy}/stats").json()
+            assert stats["shed"] == 1 and stats["failures"] == 0 and stats["tool_outputs_compressed"] == 0

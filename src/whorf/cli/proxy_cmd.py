@@ -28,6 +28,7 @@ def proxy(
     rate: Optional[float] = typer.Option(None, "--rate", help="Keep this fraction of words."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Keep words scoring above this."),
     deadline_ms: float = typer.Option(2000, "--deadline-ms", help="Past this, forward the original (counted as a failure)."),
+    max_queue: int = typer.Option(4, "--max-queue", help="With this many requests already waiting for compression, forward new ones uncompressed at once."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m"),
     runtime: str = typer.Option("torch", "--runtime"),
 ) -> None:
@@ -39,7 +40,7 @@ def proxy(
     if not upstream.startswith(("http://", "https://")):
         raise UserError("--upstream must be an http:// or https:// URL")
     config = ProxyConfig(upstream=upstream, host=host, port=port, log_pairs=log_pairs, db_url=db, min_chars=min_chars,
-                         exclude_tools=tuple(exclude_tool), rate=rate, threshold=threshold, deadline_ms=deadline_ms,
+                         exclude_tools=tuple(exclude_tool), rate=rate, threshold=threshold, deadline_ms=deadline_ms, max_queue=max_queue,
                          model=model, runtime=runtime)
     application = create_app(config)
     err.print(f"whorf proxy on http://{host}:{port} -> {upstream} (dashboard: http://{host}:{port}/dashboard)")

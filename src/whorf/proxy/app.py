@@ -45,6 +45,7 @@ class ProxyConfig:
     rate: float | None = None
     threshold: float | None = None
     deadline_ms: float = 2000.0
+    max_queue: int = 4  # requests waiting for compression beyond this are forwarded at once (shed)
     upstream_timeout: float = 600.0
     model: str = "whorf-mini"
     runtime: str = "torch"
@@ -63,6 +64,7 @@ class Proxy:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whorf-compress")
         self.client: httpx.AsyncClient | None = None
         self.pending: set[asyncio.Task] = set()
+        self.queued = 0
 
     async def compress_body(self, body: bytes, api: str, request_id: str) -> bytes:
         try:
@@ -76,8 +78,13 @@ class Proxy:
         if not eligible:
             self.stats.record(len(slots), [], 0.0, 0)
             return body
+        if self.queued >= self.config.max_queue:  # overloaded: waiting would only delay the original
+            self.stats.shed += 1
+            self.stats.record(len(slots), [], 0.0, 0)
+            return body
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
+        self.queued += 1
         try:
             results = await asyncio.wait_for(
                 loop.run_in_executor(self.pool, self.compressor.compress_batch, [s.text for s in eligible], self.config.options),
@@ -86,6 +93,8 @@ class Proxy:
         except Exception:  # noqa: BLE001 - timeout or model failure: the original goes upstream
             self.stats.record(len(slots), [], (time.perf_counter() - started) * 1000, len(eligible))
             return body
+        finally:
+            self.queued -= 1
         ms = (time.perf_counter() - started) * 1000
         done, rows = [], []
         for slot, res in zip(eligible, results):

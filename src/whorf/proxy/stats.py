@@ -19,6 +19,7 @@ class ProxyStats:
     tokens_after: int = 0
     failures: int = 0
     bypassed: int = 0
+    shed: int = 0  # forwarded uncompressed at once because the compression queue was full
     started: float = field(default_factory=time.time)
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=5000))
     series: deque = field(default_factory=lambda: deque(maxlen=2000))  # (time, before, after) per request
@@ -57,6 +58,7 @@ class ProxyStats:
                 "savings": saved / self.tokens_before if self.tokens_before else 0.0,
                 "failures": self.failures,
                 "bypassed": self.bypassed,
+                "shed": self.shed,
                 "latency_ms": {"p50": float(np.percentile(lat, 50)), "p90": float(np.percentile(lat, 90)),
                                "p99": float(np.percentile(lat, 99)), "max": float(lat.max())},
                 "uptime_s": time.time() - self.started,
