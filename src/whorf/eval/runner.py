@@ -46,6 +46,7 @@ class Scored:
     must: np.ndarray
     domain: str
     labels: list[int] | None
+    tokens: int  # backbone tokens of the original (the compressor's tokens_in)
     bias: float = 0.0  # the model's per-domain threshold bias
 
 
@@ -68,7 +69,7 @@ def run(cfg: EvalConfig, comp=None, progress=None) -> dict:
     return report
 
 
-def _score_rows(comp, rows: list[datasets.Row]) -> tuple[list[Scored], list[dict]]:
+def _score_rows(comp, rows: list[datasets.Row], rule: str) -> tuple[list[Scored], list[dict]]:
     scored: list[Scored] = []
     failed: list[dict] = []
     opts = CompressOptions(override=False)
@@ -93,11 +94,16 @@ def _score_rows(comp, rows: list[datasets.Row]) -> tuple[list[Scored], list[dict
             seg = segment(row.text)
             labels = None
             if row.kind != "unlabelled":
-                labels = label(seg, reference=row.reference, spans=row.spans, word_labels=row.word_labels).keep
+                labels = label(seg, reference=row.reference, spans=row.spans, word_labels=row.word_labels, rule=rule).keep
             scored.append(Scored(row, seg, np.array([w.score for w in res.words], dtype=np.float32),
                                  np.array([w.must_keep for w in res.words]), res.stats.domain, labels,
-                                 comp.config.domain_bias.get(res.stats.domain, 0.0)))
+                                 max(res.stats.tokens_in, 1), comp.config.domain_bias.get(res.stats.domain, 0.0)))
     return scored, failed
+
+
+def _keep_rate(s: Scored, text: str, count) -> float:
+    """keep_rate of one compressed text: its backbone tokens / the original's."""
+    return count(text.split()) / s.tokens
 
 
 def _decisions(s: Scored, threshold: float, rate: float | None, override: bool) -> np.ndarray:
@@ -111,14 +117,14 @@ def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False
         rows = [r for r in rows if r.held_out()]
     if cfg.limit:
         rows = rows[: cfg.limit]
-    scored, failed = _score_rows(comp, rows)
+    scored, failed = _score_rows(comp, rows, cfg.label_rule)
     threshold = cfg.threshold if cfg.threshold is not None else comp.config.threshold
     count = comp.scorer.tokens.count
 
     def system(decisions: list[np.ndarray] | None, texts: list[str]) -> dict:
         originals = [s.row.text for s in scored]
         out = {
-            "keep_rate": _mean([count(t.split()) / max(count([w.text for w in s.seg.words]), 1) for s, t in zip(scored, texts)]),
+            "keep_rate": _mean([_keep_rate(s, t, count) for s, t in zip(scored, texts)]),
             "word_keep_rate": _mean([metrics.word_keep_rate(o, t) for o, t in zip(originals, texts)]),
             "exact_keep_pct": _mean([metrics.exact_keep_pct(o, t) for o, t in zip(originals, texts)]),
             "sem_sim": _mean(embed.sem_sim(originals, texts)) if texts else None,
@@ -163,7 +169,7 @@ def _by_domain(scored: list[Scored], texts: list[str], count) -> dict:
     for s, t in zip(scored, texts):
         d = out.setdefault(s.domain, {"rows": 0, "keep_rate": [], "exact_keep_pct": []})
         d["rows"] += 1
-        d["keep_rate"].append(count(t.split()) / max(count([w.text for w in s.seg.words]), 1))
+        d["keep_rate"].append(_keep_rate(s, t, count))
         d["exact_keep_pct"].append(metrics.exact_keep_pct(s.row.text, t))
     return {k: {"rows": v["rows"], "keep_rate": _mean(v["keep_rate"]), "exact_keep_pct": _mean(v["exact_keep_pct"])}
             for k, v in sorted(out.items())}
@@ -172,11 +178,10 @@ def _by_domain(scored: list[Scored], texts: list[str], count) -> dict:
 def _curves(scored: list[Scored], cfg: EvalConfig, embed, count) -> dict:
     """keep_rate vs exact_keep_pct and sem_sim, sweeping the threshold (or the rate in rate mode)."""
     originals = [s.row.text for s in scored]
-    n_tokens = [max(count([w.text for w in s.seg.words]), 1) for s in scored]
 
     def point(x: float, texts: list[str]) -> dict:
         return {"x": x,
-                "keep_rate": _mean([count(t.split()) / n for t, n in zip(texts, n_tokens)]),
+                "keep_rate": _mean([_keep_rate(s, t, count) for s, t in zip(scored, texts)]),
                 "exact_keep_pct": _mean([metrics.exact_keep_pct(o, t) for o, t in zip(originals, texts)]),
                 "sem_sim": _mean(embed.sem_sim(originals, texts))}
 
@@ -201,7 +206,7 @@ def _prompts(scored, texts_o, texts_n, embed, count) -> list[dict]:
             "prompt": (s.row.prompt or s.row.text[:60]).strip(),
             "exact_keep_pct": metrics.exact_keep_pct(s.row.text, to),
             "exact_keep_pct_model": metrics.exact_keep_pct(s.row.text, tn),
-            "keep_rate": count(to.split()) / max(count([w.text for w in s.seg.words]), 1),
+            "keep_rate": _keep_rate(s, to, count),
             "sem_sim": sim,
         })
     return out

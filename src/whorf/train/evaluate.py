@@ -16,6 +16,7 @@ def evaluate_rows(loaded: modeling.Loaded, items: list, bf16: bool = False, thre
 
     comp = Compressor(loaded, runtime="torch-bf16" if bf16 else "torch")
     results = comp.compress_batch([it.row.text for it in items], override=False, threshold=threshold)  # domain bias applies
+    count = comp.scorer.tokens.count
     rows = []
     for it, res in zip(items, results):
         if res.stats.passthrough:
@@ -24,13 +25,10 @@ def evaluate_rows(loaded: modeling.Loaded, items: list, bf16: bool = False, thre
         plain = [w.kept for w in res.words]
         forced = [w.kept or w.must_keep for w in res.words]
         with_override = rebuild(seg, forced)
-        tokens = comp.scorer.tokens
-        words = [w.text for w in seg.words]
-        n_tokens = max(tokens.count(words), 1)
         rows.append({
             "f1": metrics.word_f1(plain, it.labels.keep)["f1"],
             "keep_rate": res.stats.keep_rate,
-            "keep_rate_override": tokens.count([w for w, k in zip(words, forced) if k]) / n_tokens,
+            "keep_rate_override": count([w.text for w in res.words if w.kept or w.must_keep]) / max(res.stats.tokens_in, 1),
             "word_keep_rate": res.stats.word_keep_rate,
             "label_keep_rate": it.labels.keep_rate,
             "exact_keep_pct_model": metrics.exact_keep_pct(it.row.text, res.text),
