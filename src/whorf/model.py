@@ -7,7 +7,17 @@
 
 Module names match the Kompress checkpoints (``encoder``, ``token_dropout``, ``token_head``,
 ``span_conv``), so a Kompress merged state dict loads unchanged. A whorf model directory holds
-``whorf.json`` (ModelConfig) and ``adapter.safetensors`` (LoRA weights and both heads, no backbone).
+``whorf.json`` (ModelConfig) and ``adapter.safetensors``:
+
+- a LoRA model (``lora`` set in whorf.json): the LoRA weights (``lora.*``, peft's adapter state dict)
+  and both heads; the backbone comes from ``backbone``;
+- a full-weights model (``lora`` null, e.g. a loaded Kompress checkpoint): ``encoder.*`` weights and
+  both heads, with the encoder config and tokenizer beside them (``backbone`` is ``"."``: this
+  directory).
+
+Save and load are symmetric: ``save(load(d))`` writes the same tensors ``d`` holds. ``load`` keeps the
+LoRA adapter as peft modules and merges it with peft's reversible ``merge_adapter`` (inference runs on
+merged weights, the adapter weights stay saveable), never with ``merge_and_unload``.
 """
 
 from __future__ import annotations
@@ -23,6 +33,9 @@ from whorf import backbone
 from whorf.config import ADAPTER_FILE, ModelConfig
 
 LORA_PREFIX = "lora."
+ENCODER_PREFIX = "encoder."
+HEADS = ("token_head", "span_conv")
+SELF = "."  # backbone reference meaning "the model directory itself"
 
 
 @dataclass
@@ -70,6 +83,7 @@ class Loaded:
     model: DualHead
     tokenizer: object
     config: ModelConfig
+    full_weights: bool = False  # save the encoder's weights too (no LoRA; not the pristine backbone)
 
 
 def build(config: ModelConfig, random_backbone: bool = False, seed: int = 0, dropout: float | None = None) -> Loaded:
@@ -109,52 +123,103 @@ def attach_lora(encoder: nn.Module, config: ModelConfig) -> nn.Module:
     return get_peft_model(encoder, lora)
 
 
-def trainable_state(model: DualHead) -> dict[str, torch.Tensor]:
-    """What ``adapter.safetensors`` holds: LoRA weights (``lora.*``) and both heads."""
+def trainable_state(model: DualHead, full: bool = False) -> dict[str, torch.Tensor]:
+    """What ``adapter.safetensors`` holds: LoRA weights (``lora.*``) or, with ``full``, every encoder
+    weight (``encoder.*``), and both heads."""
     state: dict[str, torch.Tensor] = {}
-    if _is_peft(model.encoder):
+    if full:
+        state.update({ENCODER_PREFIX + k: v for k, v in plain_encoder(model.encoder).state_dict().items()})
+    elif _is_peft(model.encoder):
         from peft import get_peft_model_state_dict
 
         for key, value in get_peft_model_state_dict(model.encoder).items():
             state[LORA_PREFIX + key] = value
-    for name in ("token_head", "span_conv"):
+    for name in HEADS:
         for key, value in getattr(model, name).state_dict().items():
             state[f"{name}.{key}"] = value
     return {k: v.detach().contiguous().cpu() for k, v in state.items()}
 
 
 def save(loaded: Loaded, directory: str | Path) -> Path:
+    """Write ``whorf.json`` and ``adapter.safetensors`` (the inverse of ``load``)."""
     directory = Path(directory)
-    loaded.config.save(directory)
-    save_file(trainable_state(loaded.model), str(directory / ADAPTER_FILE))
+    directory.mkdir(parents=True, exist_ok=True)
+    config = loaded.config
+    if loaded.full_weights:
+        config = ModelConfig.from_dict(config.to_dict())
+        config.backbone, config.lora = SELF, None
+        plain_encoder(loaded.model.encoder).config.save_pretrained(directory)
+        loaded.tokenizer.save_pretrained(directory)
+    config.save(directory)
+    save_file(trainable_state(loaded.model, full=loaded.full_weights), str(directory / ADAPTER_FILE))
     return directory
 
 
 def load(directory: str | Path, merge: bool = True) -> Loaded:
-    """Load a whorf model directory; with ``merge`` the LoRA weights are folded into the encoder."""
+    """Load a whorf model directory.
+
+    With ``merge`` the LoRA weights are folded into the encoder with peft's reversible
+    ``merge_adapter`` (as fast as merged weights; ``save`` still writes the adapter).
+    """
     directory = Path(directory)
     config = ModelConfig.load(directory)
-    loaded = build(config)
     state = load_file(str(directory / ADAPTER_FILE))
+    full = any(k.startswith(ENCODER_PREFIX) for k in state)
+    reference = config.backbone
+    if reference == SELF:
+        config.backbone = str(directory)
+    try:
+        loaded = build(config, random_backbone=full)
+    finally:
+        config.backbone = reference
     load_trainable(loaded.model, state)
+    loaded.full_weights = full
     if merge and _is_peft(loaded.model.encoder):
-        loaded.model.encoder = loaded.model.encoder.merge_and_unload()
+        loaded.model.encoder.merge_adapter()
     loaded.model.eval()
     return loaded
 
 
 def load_trainable(model: DualHead, state: dict[str, torch.Tensor]) -> None:
+    """Load what ``trainable_state`` wrote; every tensor must find its place (strict)."""
     lora = {k[len(LORA_PREFIX):]: v for k, v in state.items() if k.startswith(LORA_PREFIX)}
+    encoder = {k[len(ENCODER_PREFIX):]: v for k, v in state.items() if k.startswith(ENCODER_PREFIX)}
     if lora:
+        if not _is_peft(model.encoder):
+            raise ValueError("adapter has LoRA weights but the model has no LoRA (whorf.json lora is null)")
         from peft import set_peft_model_state_dict
 
         result = set_peft_model_state_dict(model.encoder, lora)
         unexpected = getattr(result, "unexpected_keys", [])
         if unexpected:
             raise ValueError(f"adapter has LoRA weights the model does not: {unexpected[:3]}")
-    for name in ("token_head", "span_conv"):
+    elif _is_peft(model.encoder) and not encoder:
+        raise ValueError("whorf.json declares LoRA but adapter.safetensors holds no LoRA weights")
+    if encoder:
+        missing, unexpected = plain_encoder(model.encoder).load_state_dict(encoder, strict=False)
+        missing = [k for k in missing if "position_ids" not in k]
+        if missing or unexpected:
+            raise ValueError(f"encoder weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    for name in HEADS:
         part = {k[len(name) + 1:]: v for k, v in state.items() if k.startswith(name + ".")}
         getattr(model, name).load_state_dict(part, strict=True)
+
+
+def plain_encoder(encoder: nn.Module) -> nn.Module:
+    """The encoder without peft wrappers (shares weights; for a peft encoder use ``merged_copy``)."""
+    return encoder.get_base_model() if _is_peft(encoder) else encoder
+
+
+def merged_copy(encoder: nn.Module) -> nn.Module:
+    """A copy of the encoder with its LoRA adapter folded in (no peft modules left)."""
+    import copy
+
+    encoder = copy.deepcopy(encoder)
+    if not _is_peft(encoder):
+        return encoder
+    if any(getattr(m, "merged", False) for m in encoder.modules()):
+        return encoder.unload()  # weights already hold the adapter: drop the LoRA modules only
+    return encoder.merge_and_unload()
 
 
 def _is_peft(module: nn.Module) -> bool:
@@ -165,11 +230,7 @@ def _is_peft(module: nn.Module) -> bool:
 
 
 def kompress_state(model: DualHead) -> dict[str, torch.Tensor]:
-    encoder = model.encoder
-    if _is_peft(encoder):
-        import copy
-
-        encoder = copy.deepcopy(encoder).merge_and_unload()
+    encoder = merged_copy(model.encoder) if _is_peft(model.encoder) else model.encoder
     state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
     for name in ("token_head", "span_conv"):
         state.update({f"{name}.{k}": v for k, v in getattr(model, name).state_dict().items()})
@@ -182,8 +243,7 @@ def export_kompress(loaded: Loaded, directory: str | Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     save_file(kompress_state(loaded.model), str(directory / "model.safetensors"))
     encoder = loaded.model.encoder
-    base_config = encoder.get_base_model().config if _is_peft(encoder) else encoder.config
-    base_config.save_pretrained(directory)
+    plain_encoder(encoder).config.save_pretrained(directory)
     loaded.tokenizer.save_pretrained(directory)
     return directory
 
@@ -219,5 +279,6 @@ def load_kompress(path: str | Path, config: ModelConfig | None = None) -> Loaded
     missing = [k for k in missing if "position_ids" not in k]
     if missing or unexpected:
         raise ValueError(f"not a Kompress checkpoint: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    loaded.full_weights = True
     loaded.model.eval()
     return loaded
