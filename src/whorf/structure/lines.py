@@ -1,0 +1,100 @@
+"""Line-atomic decisions: keep a line whole or omit it; runs of omitted lines become one marker line.
+
+Every structure whose unit is a line (logs, tables, listings, search results, diffs, diagnostics) decides
+a keep flag per line, then :func:`collapse` turns the flags into a plan. A run is only replaced by a marker
+when the marker is shorter than what it replaces; otherwise its lines stay, so the output is never longer
+than the input and nothing is cut or fused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from whorf.structure import markers
+from whorf.structure.plan import Note, Piece, Plan, omission
+from whorf.store import handle_of
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    start: int
+    end: int  # end of the content, before the line ending
+    stop: int  # end including the line ending
+    text: str  # content without the line ending
+
+
+def split(text: str) -> list[Line]:
+    out = []
+    for m in _LINE.finditer(text):
+        raw = m.group()
+        body = raw.rstrip("\r\n")
+        out.append(Line(m.start(), m.start() + len(body), m.end(), body))
+    return out
+
+
+Describe = Callable[[Sequence[int]], tuple[str, str, list[str] | None]]  # -> (unit, adjective, varying)
+
+
+def _plain(unit: str) -> Describe:
+    return lambda run: (unit, "similar", None)
+
+
+def collapse(
+    text: str,
+    lines: Sequence[Line],
+    keep: Sequence[bool],
+    structure: str,
+    describe: Describe | None = None,
+    notes: list[Note] | None = None,
+    min_run: int = 1,
+) -> Plan:
+    """A plan keeping the flagged lines whole and replacing each run of unflagged lines with a marker."""
+    describe = describe or _plain("line")
+    plan = Plan(structure, notes=list(notes or []))
+    i, n = 0, len(lines)
+    while i < n:
+        if keep[i]:
+            j = i
+            while j < n and keep[j]:
+                j += 1
+            plan.pieces.append(Piece(lines[i].start, lines[j - 1].stop, "keep"))
+            i = j
+            continue
+        j = i
+        while j < n and not keep[j]:
+            j += 1
+        _omit_run(text, lines, list(range(i, j)), plan, describe, min_run)
+        i = j
+    return plan
+
+
+def _omit_run(text: str, lines: Sequence[Line], run: list[int], plan: Plan, describe: Describe, min_run: int) -> None:
+    first, last = lines[run[0]], lines[run[-1]]
+    original = text[first.start:last.stop]
+    unit, adjective, varying = describe(run)
+    ending = "\n" if last.stop > last.end else ""
+    indent = re.match(r"[ \t]*", first.text).group() if unit in ("frame",) else ""
+    marker = markers.line_marker(len(run), unit, handle_of(original), adjective=adjective, varying=varying,
+                                 indent=indent)
+    if len(run) < min_run or len(marker) + len(ending) >= len(original):
+        plan.pieces.append(Piece(first.start, last.stop, "keep"))
+        return
+    plan.pieces.append(Piece(first.start, last.stop, "marker", marker + ending))
+    plan.omissions.append(omission(original, unit, len(run), run[0]))
+    plan.notes.append(Note(run[0], "collapsed", f"{len(run)} {unit}(s) omitted"))
+
+
+def merge(plan: Plan) -> Plan:
+    """Adjacent keep pieces merged into one (cosmetic: fewer pieces to walk)."""
+    out: list[Piece] = []
+    for p in plan.pieces:
+        if out and p.kind == "keep" and out[-1].kind == "keep" and out[-1].end == p.start:
+            out[-1] = Piece(out[-1].start, p.end, "keep")
+        else:
+            out.append(p)
+    plan.pieces = out
+    return plan

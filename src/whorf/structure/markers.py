@@ -1,0 +1,58 @@
+"""Markers: how an omission looks in the output, in one documented format.
+
+Line-shaped outputs (logs, tables, listings, search results, diffs, diagnostics) get a marker line in place
+of each run of omitted lines::
+
+    [... 37 similar lines omitted; whorf:1f2e3d4c ...]
+    [... 12 similar lines omitted, varying: 200, 404; whorf:1f2e3d4c ...]
+
+JSON arrays get a marker element in place of each run of omitted items (the document stays JSON)::
+
+    {"whorf_omitted": 47, "similar_to": 0, "shared": {"status": "success"}, "handle": "whorf:1f2e3d4c"}
+
+The handle names the omitted original, byte for byte, in the local store (``whorf retrieve HANDLE``).
+Counts add up: kept units plus the counts of all markers equal the units of the input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+UNITS = {"line": ("line", "lines"), "row": ("row", "rows"), "item": ("item", "items"),
+         "match": ("match", "matches"), "frame": ("frame", "frames"), "record": ("record", "records")}
+
+# What a marker line looks like; used by tests and by anyone stripping markers from the output.
+MARKER_LINE = re.compile(r"^\s*\[\.\.\. (\d+) (?:similar |more |context |passing |library )?(\w+) omitted(?:[^\]]*)?; (whorf:[0-9a-f]{8,}) \.\.\.\]$")
+HANDLE = re.compile(r"whorf:[0-9a-f]{8,}")
+JSON_KEY = "whorf_omitted"
+
+
+def line_marker(count: int, unit: str, handle: str, *, adjective: str = "similar", varying: list[str] | None = None,
+                indent: str = "") -> str:
+    """One marker line (without its line ending)."""
+    one, many = UNITS.get(unit, (unit, unit + "s"))
+    noun = one if count == 1 else many
+    extra = f", varying: {', '.join(varying)}" if varying else ""
+    lead = f"{adjective} " if adjective else ""
+    return f"{indent}[... {count} {lead}{noun} omitted{extra}; {handle} ...]"
+
+
+def json_marker(count: int, handle: str, shared: dict, similar_to: int | None) -> dict:
+    """One marker element for a JSON array."""
+    element: dict = {JSON_KEY: count}
+    if similar_to is not None:
+        element["similar_to"] = similar_to
+    if shared:
+        element["shared"] = shared
+    element["handle"] = handle
+    return element
+
+
+def json_marker_text(count: int, handle: str, shared: dict, similar_to: int | None) -> str:
+    return json.dumps(json_marker(count, handle, shared, similar_to), ensure_ascii=False, separators=(", ", ": "))
+
+
+def strip_markers(text: str) -> str:
+    """The text with marker lines removed (for the subsequence invariant and for metrics)."""
+    return "".join(ln for ln in text.splitlines(keepends=True) if not MARKER_LINE.match(ln.rstrip("\r\n")))

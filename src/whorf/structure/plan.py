@@ -1,0 +1,70 @@
+"""A structural plan: what the structural stage decided, in the input's own units.
+
+A plan is a list of pieces that cover the input in order. Each piece is one of:
+
+- ``keep``: the input span, verbatim;
+- ``words``: the input span, handed to the word model (prose, messages, code);
+- ``marker``: the input span is omitted and ``text`` (a marker) stands in its place;
+- ``replace``: the input span is replaced by ``text`` (a JSON document with marker elements).
+
+Omitted originals travel with the plan (``omissions``) so the compressor can store them under their
+handles; ``notes`` say what was decided and why, for ``whorf explain``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from whorf.store import handle_of
+
+Kind = Literal["keep", "words", "marker", "replace"]
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    start: int
+    end: int
+    kind: Kind
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Omission:
+    handle: str
+    unit: str  # line, row, item, match, frame, record
+    count: int
+    line: int  # first omitted line of the input (0-based)
+    original: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    line: int  # 0-based input line the decision is about
+    action: str  # kept, collapsed, outlier, header, headline
+    reason: str
+
+
+@dataclass
+class Plan:
+    structure: str  # the router's domain that built it
+    pieces: list[Piece] = field(default_factory=list)
+    omissions: list[Omission] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(p.kind in ("marker", "replace") for p in self.pieces)
+
+    def render(self, text: str) -> str:
+        """The output, with every ``words`` piece kept whole (the compressor fills those in)."""
+        return "".join(text[p.start:p.end] if p.kind in ("keep", "words") else p.text for p in self.pieces)
+
+
+def whole(text: str, structure: str, kind: Kind) -> Plan:
+    """A plan that hands the whole text to one kind of piece."""
+    return Plan(structure, [Piece(0, len(text), kind)] if text else [])
+
+
+def omission(original: str, unit: str, count: int, line: int) -> Omission:
+    return Omission(handle_of(original), unit, count, line, original)

@@ -1,0 +1,72 @@
+"""Log templates: which lines are the same message with different variables.
+
+Template mining is drain3's (a maintained implementation of Drain, He et al., ICWS 2017), with a fresh
+miner per input so the result depends only on the text. Variables that Drain would otherwise need many
+lines to learn (numbers, hex, IPs, UUIDs, paths, quoted strings, key=value values) are masked first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Sequence
+
+_MASKS = [
+    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<UUID>"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<IP>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<HEX>"),
+    (re.compile(r"\b[0-9a-f]{12,}\b"), "<HEX>"),
+    (re.compile(r"(?<![\w.])[-+]?\d+(?:[.:,]\d+)*(?![\w.])"), "<NUM>"),
+    (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<STR>"),
+]
+MAX_LINE = 2000  # characters of a line the miner sees
+
+
+def mask(line: str) -> str:
+    line = line[:MAX_LINE]
+    for regex, token in _MASKS:
+        line = regex.sub(token, line)
+    return line
+
+
+def _miner():
+    from drain3 import TemplateMiner
+    from drain3.template_miner_config import TemplateMinerConfig
+
+    logging.getLogger("drain3").setLevel(logging.WARNING)
+    config = TemplateMinerConfig()
+    config.profiling_enabled = False
+    config.drain_sim_th = 0.5
+    config.drain_depth = 4
+    config.parametrize_numeric_tokens = True
+    return TemplateMiner(config=config)
+
+
+def cluster(lines: Sequence[str]) -> list[int]:
+    """A template id per line (0 for blank lines); ids are in order of first appearance."""
+    miner = _miner()
+    ids: list[int] = []
+    for line in lines:
+        masked = mask(line).strip()
+        if not masked:
+            ids.append(0)
+            continue
+        ids.append(miner.add_log_message(masked)["cluster_id"])
+    return ids
+
+
+def varying(lines: Sequence[str], limit: int = 4, max_chars: int = 24) -> list[str] | None:
+    """The few values that vary across lines of one template, or None when there are many."""
+    split = [ln.split() for ln in lines]
+    if len({len(s) for s in split}) != 1:
+        return None
+    values: list[str] = []
+    for column in zip(*split):
+        distinct = list(dict.fromkeys(column))
+        if len(distinct) > 1:
+            for v in distinct:
+                if v not in values:
+                    values.append(v)
+    if not values or len(values) > limit or any(len(v) > max_chars for v in values):
+        return None
+    return values
