@@ -1,18 +1,17 @@
 """``whorf proxy``: compress tool outputs between an agent and its LLM API.
 
 Requests to ``POST /v1/messages`` (Anthropic) and ``POST /v1/chat/completions`` (OpenAI) have their
-tool outputs compressed; everything else, and every response (streamed SSE included), is forwarded
-unchanged. Compression runs off the event loop under a deadline: on failure or timeout the original
-request goes upstream and the failure is counted, never a failed or delayed request.
+tool outputs compressed, each once: later requests carry it in the form it first went upstream in (see
+:mod:`whorf.proxy.forms`), spliced into the client's own bytes. Everything else, and every response
+(streamed SSE included, repeated headers kept), is forwarded unchanged. Compression runs in a worker
+process under a deadline; on failure, timeout or overload the original goes upstream, never a failed
+request. Only relative paths are forwarded, to the configured upstream.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,11 +22,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.background import BackgroundTask
 
 from whorf.config import CompressOptions
-from whorf.proxy.pairs import PairLog, now
-from whorf.proxy.rewrite import FINDERS
+from whorf.proxy.compress import BodyCompressor
+from whorf.proxy.forms import FormCache
+from whorf.proxy.guard import host_is_loopback, redact_url, token_matches, upstream_url
+from whorf.proxy.pairs import PairLog
 from whorf.proxy.stats import ProxyStats
+from whorf.proxy.worker import CompressionWorker, ModelSpec, factory_for
+from whorf.proxy.writer import PairWriter
 
-ROUTES = {("POST", "v1/messages"): "anthropic", ("POST", "v1/chat/completions"): "openai"}
+ROUTES = {("POST", "/v1/messages"): "anthropic", ("POST", "/v1/chat/completions"): "openai"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
 BYPASS_HEADER = "x-whorf-bypass"
@@ -40,12 +43,18 @@ class ProxyConfig:
     port: int = 8787
     log_pairs: bool = False
     db_url: str | None = None
+    persist_forms: bool = False  # record each output's form in the database too (survives restarts)
     min_chars: int = 400
     exclude_tools: tuple[str, ...] = ()
     rate: float | None = None
     threshold: float | None = None
     deadline_ms: float = 2000.0
     max_queue: int = 4  # requests waiting for compression beyond this are forwarded at once (shed)
+    kill_after_s: float = 30.0  # a compression running this long is killed (worker restarted)
+    cache_bytes: int = 256 * 2**20  # bound of the in-memory forms cache
+    retrieve: bool = False  # add the whorf_retrieve tool and answer it
+    dashboard_token: str | None = None  # lets non-loopback Host headers read /dashboard and /api/recent
+    pair_retry_s: float = 120.0  # how long a pair row is retried while the database is busy
     upstream_timeout: float = 600.0
     model: str = "whorf-mini"
     runtime: str = "torch"
@@ -56,128 +65,122 @@ class ProxyConfig:
 
 
 class Proxy:
-    def __init__(self, config: ProxyConfig, compressor):
+    def __init__(self, config: ProxyConfig, worker: CompressionWorker):
         self.config = config
-        self.compressor = compressor
+        self.worker = worker
         self.stats = ProxyStats()
-        self.pairs = PairLog(config.db_url) if config.log_pairs else None
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whorf-compress")
+        uses_db = config.log_pairs or config.persist_forms or config.retrieve
+        self.pairs = PairLog(config.db_url) if uses_db else None
+        self.writer = PairWriter(self.pairs, retry_s=config.pair_retry_s) if self.pairs else None
+        self.forms = FormCache(config.cache_bytes, self.writer if config.persist_forms else None)
+        self.originals = None
+        if config.retrieve:
+            from whorf.proxy.retrieve import Originals
+
+            self.originals = Originals(self.pairs, self.writer)
+        self.bodies = BodyCompressor(config, worker, self.forms, self.stats, self.writer, self.originals)
+        self.base = httpx.URL(config.upstream.rstrip("/") + "/")
         self.client: httpx.AsyncClient | None = None
-        self.pending: set[asyncio.Task] = set()
-        self.queued = 0
 
-    async def compress_body(self, body: bytes, api: str, request_id: str) -> bytes:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return body
-        if not isinstance(data, dict):
-            return body
-        slots = FINDERS[api](data)
-        eligible = [s for s in slots if len(s.text) >= self.config.min_chars and s.tool not in self.config.exclude_tools]
-        if not eligible:
-            self.stats.record(len(slots), [], 0.0, 0)
-            return body
-        if self.queued >= self.config.max_queue:  # overloaded: waiting would only delay the original
-            self.stats.shed += 1
-            self.stats.record(len(slots), [], 0.0, 0)
-            return body
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        self.queued += 1
-        try:
-            results = await asyncio.wait_for(
-                loop.run_in_executor(self.pool, self.compressor.compress_batch, [s.text for s in eligible], self.config.options),
-                timeout=self.config.deadline_ms / 1000,
-            )
-        except Exception:  # noqa: BLE001 - timeout or model failure: the original goes upstream
-            self.stats.record(len(slots), [], (time.perf_counter() - started) * 1000, len(eligible))
-            return body
-        finally:
-            self.queued -= 1
-        ms = (time.perf_counter() - started) * 1000
-        done, rows = [], []
-        for slot, res in zip(eligible, results):
-            if res.stats.passthrough or len(res.text) >= len(slot.text):
-                continue
-            slot.write(res.text)
-            item = {"time": time.time(), "request_id": request_id, "api": api, "tool": slot.tool, "domain": res.stats.domain,
-                    "tokens_in": res.stats.tokens_in, "tokens_out": res.stats.tokens_out,
-                    "words": [[w.text, w.kept, w.must_keep, w.line] for w in res.words[:600]]}
-            done.append(item)
-            if self.pairs:
-                rows.append({"request_id": request_id, "created_at": now(), "api": api, "tool_name": slot.tool,
-                             "domain": res.stats.domain, "model_id": res.stats.model, "original": slot.text,
-                             "compressed": res.text, "tokens_in": res.stats.tokens_in, "tokens_out": res.stats.tokens_out,
-                             "ms": ms, "decisions": json.dumps([[int(w.kept), int(w.must_keep), w.score] for w in res.words])})
-        self.stats.record(len(slots), done, ms, 0)
-        if rows:
-            task = asyncio.create_task(asyncio.to_thread(self.pairs.add, rows))
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
-        if not done:
-            return body
-        return json.dumps(data, ensure_ascii=False).encode("utf-8")
-
-    async def forward(self, request: Request, path: str) -> Response:
+    async def forward(self, request: Request) -> Response:
+        target = upstream_url(self.base, request.scope.get("raw_path") or request.url.path.encode(),
+                              request.scope.get("query_string", b""))
+        if target is None:
+            self.stats.add(refused_paths=1)
+            return JSONResponse({"error": {"type": "whorf_proxy_error", "message": "only relative paths are forwarded"}},
+                                status_code=400)
         body = await request.body()
-        api = ROUTES.get((request.method, path.strip("/")))
-        request_id = uuid.uuid4().hex
-        if api and request.headers.get(BYPASS_HEADER) == "1":
-            self.stats.bypassed += 1
-        elif api:
-            body = await self.compress_body(body, api, request_id)
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != BYPASS_HEADER]
-        upstream = self.client.build_request(request.method, path, params=request.query_params, headers=headers, content=body)
+        api = ROUTES.get((request.method, request.url.path.rstrip("/")))
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+                   if k.decode("latin-1").lower() not in HOP_BY_HOP and k.decode("latin-1").lower() != BYPASS_HEADER]
+        rewrite = None
+        if api and not request.headers.get("content-encoding"):
+            bypass = request.headers.get(BYPASS_HEADER) == "1"
+            if bypass:
+                self.stats.add(bypassed=1)
+            rewrite = await self.bodies.run(body, api, uuid.uuid4().hex, bypass)
+            body = rewrite.body
+        if self.originals is not None and rewrite is not None and rewrite.data is not None and api:
+            from whorf.proxy.retrieve import answer_with_retrieval
+
+            handled = await answer_with_retrieval(self, api, target, headers, rewrite)
+            if handled is not None:
+                return handled
+        return await self.send(request.method, target, headers, body)
+
+    async def send(self, method: str, target: httpx.URL, headers: list, body: bytes) -> Response:
+        upstream = self.client.build_request(method, target, headers=headers, content=body)
         try:
             response = await self.client.send(upstream, stream=True)
         except httpx.HTTPError as exc:
-            return JSONResponse({"error": {"type": "whorf_proxy_error", "message": f"upstream unreachable: {exc}"}}, status_code=502)
-        out_headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP - {"content-length"}}
-        return StreamingResponse(response.aiter_raw(), status_code=response.status_code, headers=out_headers,
-                                 background=BackgroundTask(response.aclose))
-
-    async def drain(self) -> None:
-        if self.pending:
-            await asyncio.gather(*self.pending, return_exceptions=True)
+            message = f"upstream unreachable: {type(exc).__name__}"
+            return JSONResponse({"error": {"type": "whorf_proxy_error", "message": message}}, status_code=502)
+        return relay(response)
 
 
-def create_app(config: ProxyConfig, compressor=None) -> FastAPI:
-    if compressor is None:
-        from whorf.compressor import Compressor
+def relay(response: httpx.Response) -> StreamingResponse:
+    """Stream an upstream response to the client: same status, same headers (repeated ones kept)."""
+    out = StreamingResponse(response.aiter_raw(), status_code=response.status_code,
+                            background=BackgroundTask(response.aclose))
+    out.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.multi_items()
+                       if k.lower() not in HOP_BY_HOP - {"content-length"}]
+    return out
 
-        compressor = Compressor(config.model, config.runtime)  # loads once, at start-up
-    proxy = Proxy(config, compressor)
+
+def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker | None = None) -> FastAPI:
+    """The proxy app. ``worker``: a started :class:`CompressionWorker` to share (the caller stops it);
+    otherwise one is started for ``compressor`` (or for ``config.model``) and stopped with the app."""
+    own_worker = worker is None
+    if worker is None:
+        factory = factory_for(compressor) if compressor is not None else ModelSpec(config.model, config.runtime)
+        worker = CompressionWorker(factory, kill_after_s=config.kill_after_s)
+    proxy = Proxy(config, worker)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        proxy.client = httpx.AsyncClient(base_url=config.upstream.rstrip("/") + "/", timeout=config.upstream_timeout)
+        await asyncio.to_thread(worker.start)  # the model loads once, before the first request
+        proxy.client = httpx.AsyncClient(timeout=config.upstream_timeout)
         try:
             yield
         finally:
-            await proxy.drain()
             await proxy.client.aclose()
-            proxy.pool.shutdown(wait=False)
+            if proxy.writer:
+                await asyncio.to_thread(proxy.writer.close)
+            if own_worker:
+                await asyncio.to_thread(worker.stop)
 
     app = FastAPI(title="whorf proxy", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.proxy = proxy
 
+    def private(request: Request) -> bool:
+        return host_is_loopback(request.headers.get("host")) or token_matches(
+            config.dashboard_token, request.headers.get("authorization"), request.query_params.get("token"))
+
+    def forbidden() -> JSONResponse:
+        return JSONResponse({"error": "the dashboard answers loopback Host names only (or --dashboard-token)"}, 403)
+
     @app.get("/stats")
     async def stats() -> JSONResponse:
         snap = proxy.stats.snapshot()
-        snap.update({"model": compressor.model_id, "upstream": config.upstream, "logging_pairs": bool(proxy.pairs)})
+        writer = proxy.writer
+        snap.update({"model": worker.model_id, "upstream": redact_url(config.upstream), "logging_pairs": config.log_pairs,
+                     "pairs_written": writer.written if writer else 0, "pairs_lost": writer.lost if writer else 0,
+                     "pair_retries": writer.retries if writer else 0, "worker_restarts": worker.restarts,
+                     "forms": proxy.forms.snapshot()})
         return JSONResponse(snap)
 
     @app.get("/api/recent")
-    async def recent() -> JSONResponse:
-        return JSONResponse(list(proxy.stats.recent))
+    async def recent(request: Request) -> JSONResponse:
+        return JSONResponse(list(proxy.stats.recent)) if private(request) else forbidden()
 
     @app.get("/dashboard")
-    async def dashboard() -> HTMLResponse:
+    async def dashboard(request: Request) -> Response:
+        if not private(request):
+            return forbidden()
         return HTMLResponse(resources.files("whorf.proxy").joinpath("dashboard.html").read_text())
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
     async def catch_all(request: Request, path: str) -> Response:
-        return await proxy.forward(request, path)
+        return await proxy.forward(request)
 
     return app

@@ -1,7 +1,10 @@
 """The pair log: every (original, compressed) tool output the proxy produced, in a real database.
 
 SQLAlchemy; a SQLite file by default (WAL journal), or any SQLAlchemy URL such as PostgreSQL.
-Rows never hold credentials: only the tool output, its compression and its metadata.
+Rows never hold credentials: only the tool output, its compression and its metadata. The same database
+holds the ``forms`` table (which form each tool output went upstream in, see :mod:`whorf.proxy.forms`)
+and, until the structural stage's store exists, the ``originals`` the retrieval tool answers from.
+Errors are logged by type only: SQL error messages would carry tool-output text.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import DateTime, Float, Integer, String, Text, create_engine, event, select
+from sqlalchemy import DateTime, Float, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from whorf.registry import cache_dir
@@ -39,6 +43,26 @@ class Pair(Base):
     decisions: Mapped[str] = mapped_column(Text)  # JSON: [[kept, must_keep, score], ...] per word
 
 
+class FormRow(Base):
+    __tablename__ = "forms"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of (model, options, text)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    tokens_in: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_out: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OriginalRow(Base):
+    __tablename__ = "originals"
+
+    handle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    original: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def default_url() -> str:
     path = cache_dir() / "pairs.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +72,9 @@ def default_url() -> str:
 class PairLog:
     def __init__(self, url: str | None = None):
         self.url = url or default_url()
-        self.engine = create_engine(self.url, future=True)
+        sqlite = self.url.startswith("sqlite")
+        self.engine = create_engine(self.url, future=True, hide_parameters=True,
+                                    connect_args={"timeout": 5} if sqlite else {}, pool_pre_ping=not sqlite)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
@@ -61,7 +87,38 @@ class PairLog:
 
     def count(self) -> int:
         with Session(self.engine) as session:
-            return len(session.scalars(select(Pair.id)).all())
+            return int(session.scalar(select(func.count(Pair.id))) or 0)
+
+    def add_forms(self, rows: list[dict]) -> None:
+        """Insert forms; a key already present keeps its first form (the decision that went upstream)."""
+        for row in rows:
+            try:
+                with Session(self.engine) as session, session.begin():
+                    if session.get(FormRow, row["key"]) is None:
+                        session.add(FormRow(**row))
+            except IntegrityError:  # another writer recorded it first: theirs holds
+                continue
+
+    def get_form(self, key: str) -> FormRow | None:
+        with Session(self.engine) as session:
+            row = session.get(FormRow, key)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    def add_originals(self, rows: list[dict]) -> None:
+        for row in rows:
+            try:
+                with Session(self.engine) as session, session.begin():
+                    if session.get(OriginalRow, row["handle"]) is None:
+                        session.add(OriginalRow(**row))
+            except IntegrityError:
+                continue
+
+    def get_original(self, handle: str) -> str | None:
+        with Session(self.engine) as session:
+            row = session.get(OriginalRow, handle)
+            return row.original if row is not None else None
 
     def recent(self, limit: int = 20) -> list[Pair]:
         with Session(self.engine) as session:

@@ -1,73 +1,158 @@
-"""Find the tool outputs inside an LLM API request body, and put compressed text back in their place.
+"""Find the tool outputs inside an LLM API request body, and splice replacements into the client's bytes.
 
 Anthropic ``POST /v1/messages``: ``tool_result`` blocks in user messages, whose ``content`` is a string
 or a list of blocks (only ``text`` blocks are compressed). OpenAI ``POST /v1/chat/completions``:
 ``role: "tool"`` messages whose ``content`` is a string or a list of ``text`` parts. Tool names come from
 the assistant's earlier ``tool_use`` blocks / ``tool_calls``.
+
+Any other shape (a number where a list was expected, a list as an id, ...) is skipped, never an error:
+the finders only yield what they recognise. Each slot carries its JSON path; :func:`splice` replaces
+exactly those string tokens in the raw body and keeps every other byte the client sent.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+
+Path = tuple  # keys and indices from the body's root to one string value
 
 
 @dataclass
 class Slot:
-    """One tool output: its text, the tool that produced it, and how to write a replacement back."""
+    """One tool output: its text, the tool that produced it, and where it sits in the body."""
 
     text: str
     tool: str | None
-    write: Callable[[str], None]
+    path: Path
 
 
-def _text_setter(container: dict, key: str) -> Callable[[str], None]:
-    def write(value: str) -> None:
-        container[key] = value
-
-    return write
-
-
-def _content_slots(content: Any, holder: dict, tool: str | None) -> list[Slot]:
+def _content_slots(content: Any, path: Path, tool: str | None) -> list[Slot]:
     if isinstance(content, str):
-        return [Slot(content, tool, _text_setter(holder, "content"))]
+        return [Slot(content, tool, path)]
     slots: list[Slot] = []
     if isinstance(content, list):
-        for block in content:
+        for i, block in enumerate(content):
             if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
-                slots.append(Slot(block["text"], tool, _text_setter(block, "text")))
+                slots.append(Slot(block["text"], tool, path + (i, "text")))
     return slots
 
 
+def _messages(body: Any) -> list:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return messages if isinstance(messages, list) else []
+
+
+def _name(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def anthropic_slots(body: dict) -> list[Slot]:
-    names: dict[str, str] = {}
+    names: dict[str, str | None] = {}
     slots: list[Slot] = []
-    for message in body.get("messages") or []:
+    for m, message in enumerate(_messages(body)):
         if not isinstance(message, dict) or not isinstance(message.get("content"), list):
             continue
-        for block in message["content"]:
+        for b, block in enumerate(message["content"]):
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
-                names[block["id"]] = str(block.get("name", ""))
+                names[block["id"]] = _name(block.get("name"))
             elif block.get("type") == "tool_result":
-                slots.extend(_content_slots(block.get("content"), block, names.get(block.get("tool_use_id"))))
+                use_id = block.get("tool_use_id")
+                tool = names.get(use_id) if isinstance(use_id, str) else None
+                slots.extend(_content_slots(block.get("content"), ("messages", m, "content", b, "content"), tool))
     return slots
 
 
 def openai_slots(body: dict) -> list[Slot]:
-    names: dict[str, str] = {}
+    names: dict[str, str | None] = {}
     slots: list[Slot] = []
-    for message in body.get("messages") or []:
+    for m, message in enumerate(_messages(body)):
         if not isinstance(message, dict):
             continue
-        for call in message.get("tool_calls") or []:
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:
             if isinstance(call, dict) and isinstance(call.get("id"), str):
-                names[call["id"]] = str((call.get("function") or {}).get("name", ""))
+                function = call.get("function")
+                names[call["id"]] = _name(function.get("name")) if isinstance(function, dict) else None
         if message.get("role") == "tool":
-            tool = message.get("name") or names.get(message.get("tool_call_id"))
-            slots.extend(_content_slots(message.get("content"), message, tool))
+            call_id = message.get("tool_call_id")
+            tool = _name(message.get("name")) or (names.get(call_id) if isinstance(call_id, str) else None)
+            slots.extend(_content_slots(message.get("content"), ("messages", m, "content"), tool))
     return slots
 
 
 FINDERS = {"anthropic": anthropic_slots, "openai": openai_slots}
+
+# --- byte-preserving replacement -------------------------------------------------------------------
+
+_WS = re.compile(r"[ \t\n\r]*")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_SCALAR = re.compile(r"[^,\]}\s]+")
+
+
+def string_spans(text: str, wanted: set[Path]) -> dict[Path, tuple[int, int]]:
+    """Character spans of the JSON string tokens at ``wanted`` paths in ``text`` (already valid JSON).
+
+    An iterative scanner (no recursion, linear time). Duplicate keys: the last one wins, as in ``json``.
+    """
+    lengths = {len(p) for p in wanted}
+    spans: dict[Path, tuple[int, int]] = {}
+    keys: list = []  # the current path
+    kinds: list[str] = []  # "o" (object) or "a" (array) per level
+    expect_key = False
+    i, n = 0, len(text)
+    while i < n:
+        i = _WS.match(text, i).end()
+        if i >= n:
+            break
+        c = text[i]
+        if c == "{" or c == "[":
+            kinds.append("o" if c == "{" else "a")
+            keys.append(None if c == "{" else 0)
+            expect_key = c == "{"
+            i += 1
+        elif c == "}" or c == "]":
+            kinds.pop()
+            keys.pop()
+            expect_key = False
+            i += 1
+        elif c == ",":
+            if kinds[-1] == "a":
+                keys[-1] += 1
+            expect_key = kinds[-1] == "o"
+            i += 1
+        elif c == ":":
+            expect_key = False
+            i += 1
+        elif c == '"':
+            end = _STRING.match(text, i).end()
+            if expect_key:
+                keys[-1] = json.loads(text[i:end])
+            elif len(keys) in lengths and tuple(keys) in wanted:
+                spans[tuple(keys)] = (i, end)
+            i = end
+        else:
+            i = _SCALAR.match(text, i).end()
+    return spans
+
+
+def splice(raw: bytes, replacements: dict[Path, str]) -> bytes:
+    """``raw`` with the strings at the given paths replaced; every other byte as the client sent it."""
+    if not replacements:
+        return raw
+    text = raw.decode("utf-8")
+    spans = string_spans(text, set(replacements))
+    if set(spans) != set(replacements):
+        raise ValueError("a tool output was not found where the parsed body has it")
+    out: list[str] = []
+    at = 0
+    for path, (start, end) in sorted(spans.items(), key=lambda item: item[1][0]):
+        out.append(text[at:start])
+        out.append(json.dumps(replacements[path], ensure_ascii=False))
+        at = end
+    out.append(text[at:])
+    return "".join(out).encode("utf-8")

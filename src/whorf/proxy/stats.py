@@ -20,13 +20,25 @@ class ProxyStats:
     failures: int = 0
     bypassed: int = 0
     shed: int = 0  # forwarded uncompressed at once because the compression queue was full
+    deadline_missed: int = 0  # new outputs forwarded original because compression was too slow
+    reused: int = 0  # tool outputs sent in the form recorded for them earlier (no compression)
+    new_outputs: int = 0  # tool outputs seen for the first time
+    unparsed: int = 0  # bodies forwarded unchanged: not JSON, unexpected shape, or not rewritable
+    refused_paths: int = 0  # requests refused because the path was not relative
+    retrievals: int = 0  # whorf_retrieve calls answered (a sign of over-compression)
     started: float = field(default_factory=time.time)
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=5000))
     series: deque = field(default_factory=lambda: deque(maxlen=2000))  # (time, before, after) per request
     recent: deque = field(default_factory=lambda: deque(maxlen=20))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, seen: int, compressed: list, ms: float, failures: int) -> None:
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def record(self, seen: int, compressed: list, ms: float, failures: int, new: list | None = None) -> None:
+        """One request: ``compressed`` are its outputs sent compressed, ``new`` those compressed just now."""
         with self.lock:
             self.requests += 1
             self.tool_outputs_seen += seen
@@ -36,6 +48,7 @@ class ProxyStats:
                 self.tool_outputs_compressed += 1
                 before += item["tokens_in"]
                 after += item["tokens_out"]
+            for item in compressed if new is None else new:
                 self.recent.appendleft(item)
             self.tokens_before += before
             self.tokens_after += after
@@ -59,6 +72,12 @@ class ProxyStats:
                 "failures": self.failures,
                 "bypassed": self.bypassed,
                 "shed": self.shed,
+                "deadline_missed": self.deadline_missed,
+                "reused": self.reused,
+                "new_outputs": self.new_outputs,
+                "unparsed": self.unparsed,
+                "refused_paths": self.refused_paths,
+                "retrievals": self.retrievals,
                 "latency_ms": {"p50": float(np.percentile(lat, 50)), "p90": float(np.percentile(lat, 90)),
                                "p99": float(np.percentile(lat, 99)), "max": float(lat.max())},
                 "uptime_s": time.time() - self.started,

@@ -1,0 +1,159 @@
+"""Compress the tool outputs of one request body: new outputs once, known ones in their recorded form.
+
+The steps: parse the body (anything unexpected: forward it unchanged), find the tool outputs, look up
+the form each one already went upstream in, compress only the new ones (in the worker process, under the
+deadline), record the first decision per output, and splice the compressed strings into the client's
+bytes. The proxy never fails a request because of compression: every error path returns the original.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from whorf.proxy.forms import COMPRESSED, ORIGINAL, Form, FormCache, form_key, options_key
+from whorf.proxy.pairs import now
+from whorf.proxy.rewrite import FINDERS, Slot, splice
+
+
+@dataclass
+class Rewrite:
+    """What :meth:`BodyCompressor.run` did to one body."""
+
+    body: bytes
+    data: dict | None = None  # the parsed body (None when it was not JSON we understand)
+    compressed: list[str] = field(default_factory=list)  # form keys of the outputs sent compressed
+
+
+class BodyCompressor:
+    def __init__(self, config, worker, forms: FormCache, stats, writer=None, originals=None):
+        self.config = config
+        self.worker = worker
+        self.forms = forms
+        self.stats = stats
+        self.writer = writer  # PairWriter or None
+        self.originals = originals  # retrieval's store of originals, or None
+        self.queued = 0
+        self.inflight: dict[str, asyncio.Future] = {}
+        self.options_key = options_key(config.options) + ("|retrieve" if config.retrieve else "")
+
+    def key(self, text: str) -> str:
+        return form_key(self.worker.model_id, self.options_key, text)
+
+    async def run(self, raw: bytes, api: str, request_id: str, bypass: bool = False) -> Rewrite:
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            slots = FINDERS[api](data) if isinstance(data, dict) else []
+        except (ValueError, RecursionError, UnicodeDecodeError, TypeError, AttributeError):
+            self.stats.add(unparsed=1)
+            return Rewrite(raw)
+        eligible = [s for s in slots if len(s.text) >= self.config.min_chars and s.tool not in self.config.exclude_tools]
+        if not eligible:
+            self.stats.record(len(slots), [], 0.0, 0)
+            return Rewrite(raw, data)
+        started = time.perf_counter()
+        keys = [self.key(s.text) for s in eligible]
+        forms = await self._known(keys)
+        new = {k: s for k, s in zip(keys, eligible) if forms.get(k) is None}
+        fresh: dict[str, object] = {}
+        if new:
+            reason = "bypass" if bypass else None
+            fresh = await self._decide_new(new, reason, request_id, api)
+            forms.update({k: self.forms.decide(k, f) for k, f in self._forms_of(new, fresh).items()})
+        ms = (time.perf_counter() - started) * 1000
+        replacements, sent, keys_sent = {}, [], []
+        for k, slot in zip(keys, eligible):
+            form = forms[k]
+            if form.kind == COMPRESSED and form.text is not None:
+                replacements[slot.path] = form.text
+                sent.append({"tokens_in": form.tokens_in, "tokens_out": form.tokens_out})
+                keys_sent.append(k)
+        new_items = [self._recent(new[k], fresh[k], request_id, api, ms) for k in new
+                     if forms[k].kind == COMPRESSED and k in fresh]
+        self.stats.add(reused=len(keys) - len(new), new_outputs=len(new))
+        self.stats.record(len(slots), sent, ms, 0, new=new_items)
+        if bypass or not replacements:
+            return Rewrite(raw, data, [])
+        try:
+            return Rewrite(splice(raw, replacements), data, keys_sent)
+        except (ValueError, UnicodeError):
+            self.stats.add(unparsed=1)
+            return Rewrite(raw, data)
+
+    async def _known(self, keys: list[str]) -> dict[str, Form | None]:
+        if self.forms.store is None:
+            return {k: self.forms.get(k) for k in keys}
+        return await asyncio.to_thread(lambda: {k: self.forms.get(k) for k in keys})
+
+    def _forms_of(self, new: dict[str, Slot], fresh: dict) -> dict[str, Form]:
+        out = {}
+        for k, slot in new.items():
+            res = fresh.get(k)
+            if isinstance(res, Form):
+                out[k] = res
+            elif res is None:
+                out[k] = Form(ORIGINAL, None, "failure")
+            elif res.passthrough:
+                out[k] = Form(ORIGINAL, None, "passthrough")
+            else:
+                text = self._with_handle(res.text, slot.text)
+                gain = len(text) < len(slot.text)
+                out[k] = Form(COMPRESSED, text, "", res.tokens_in, res.tokens_out) if gain else Form(ORIGINAL, None, "no-gain")
+        return out
+
+    def _with_handle(self, compressed: str, original: str) -> str:
+        if self.originals is None:
+            return compressed
+        handle = self.originals.put(original)
+        return f"{compressed}\n[whorf: output compressed; whorf_retrieve(\"{handle}\") returns it in full]"
+
+    async def _decide_new(self, new: dict[str, Slot], reason: str | None, request_id: str, api: str) -> dict:
+        """Compress the new outputs (or record why not): key -> Outcome, or Form for an original."""
+        if reason is None and self.queued >= self.config.max_queue:
+            reason = "shed"
+            self.stats.add(shed=1)
+        if reason:
+            return {k: Form(ORIGINAL, None, reason) for k in new}
+        loop = asyncio.get_running_loop()
+        mine = {k: s for k, s in new.items() if k not in self.inflight}
+        theirs = {k: self.inflight[k] for k in new if k not in mine}
+        for k in mine:
+            self.inflight[k] = loop.create_future()
+        deadline = self.config.deadline_ms / 1000
+        self.queued += 1
+        results: dict = {}
+        try:
+            if mine:
+                future = self.worker.submit([s.text for s in mine.values()], self.config.options)
+                outcomes = await asyncio.wait_for(asyncio.wrap_future(future), timeout=deadline)
+                results.update(zip(mine, outcomes))
+        except asyncio.TimeoutError:
+            self.stats.add(deadline_missed=1, failures=1)
+            results.update({k: Form(ORIGINAL, None, "deadline") for k in mine})
+        except Exception:  # noqa: BLE001 - a failed compression: the originals go upstream
+            self.stats.add(failures=1)
+            results.update({k: Form(ORIGINAL, None, "failure") for k in mine})
+        finally:
+            self.queued -= 1
+            for k in mine:
+                self.inflight.pop(k).set_result(results.get(k))
+        for k, fut in theirs.items():
+            try:
+                results[k] = await asyncio.wait_for(asyncio.shield(fut), timeout=deadline)
+            except asyncio.TimeoutError:
+                results[k] = Form(ORIGINAL, None, "deadline")
+        return results
+
+    def _recent(self, slot: Slot, res, request_id: str, api: str, ms: float) -> dict:
+        item = {"time": time.time(), "request_id": request_id, "api": api, "tool": slot.tool, "domain": res.domain,
+                "tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "words": res.words}
+        if self.writer is not None and self.config.log_pairs:
+            self.writer.put("pairs", [{
+                "request_id": request_id, "created_at": now(), "api": api, "tool_name": slot.tool,
+                "domain": res.domain, "model_id": res.model, "original": slot.text, "compressed": res.text,
+                "tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "ms": ms,
+                "decisions": json.dumps(res.decisions)}])
+        return item
+

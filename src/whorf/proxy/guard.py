@@ -1,0 +1,73 @@
+"""Small safety checks of the proxy: upstream URLs, who may read the dashboard, what /stats may show."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def redact_url(url: str) -> str:
+    """``url`` without user, password, query string or fragment (they may carry credentials)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:
+        return "<invalid url>"
+
+
+def host_is_loopback(host_header: str | None) -> bool:
+    """True when the request's Host header names this machine (defeats DNS rebinding)."""
+    if not host_header:
+        return False
+    try:
+        host = urlsplit(f"//{host_header}").hostname or ""
+    except ValueError:
+        return False
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def token_matches(expected: str | None, header: str | None, query: str | None) -> bool:
+    if not expected:
+        return False
+    given = query or ""
+    if header and header.lower().startswith("bearer "):
+        given = header[7:].strip()
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def upstream_url(base: httpx.URL, raw_path: bytes, query: bytes) -> httpx.URL | None:
+    """``base`` joined with the client's raw path, or None when the path is not a plain relative path.
+
+    ``POST /http://other-host/x`` or ``//other-host/x`` must never reach another host with the client's
+    credentials: such paths are refused.
+    """
+    try:
+        path = raw_path.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not path.startswith("/") or path.startswith("//") or "://" in path.split("?", 1)[0][:32] or "\\" in path:
+        return None
+    target = str(base).rstrip("/") + path
+    if query:
+        target += "?" + query.decode("latin-1")
+    try:
+        url = httpx.URL(target)
+    except httpx.InvalidURL:
+        return None
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return None
+    return url
