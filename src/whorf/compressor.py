@@ -1,6 +1,8 @@
 """The compressor: load once, compress many.
 
-    text -> segment -> detect domain -> score words -> decide (+ must-keep override) -> rebuild
+    text -> route -> structural plan (records, lines, blocks; markers for omissions)
+         -> score the words of what is left (prose, messages, code) -> decide (+ must-keep override)
+         -> assemble -> Compressed (text, decisions, markers; omitted originals go to the store)
 """
 
 from __future__ import annotations
@@ -9,47 +11,69 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
 from whorf import domain as domains
-from whorf import model as modeling
-from whorf import registry, runtime as runtimes
+from whorf import light, registry, runtime as runtimes
 from whorf.config import CompressOptions, ModelConfig
 from whorf.decide import decide
 from whorf.patterns import Profile, load_profile
-from whorf.result import Compressed, Stats, WordDecision
+from whorf.result import Compressed, Marker, Stats, WordDecision
 from whorf.scoring import Scorer
 from whorf.segment import Segmented, rebuild, segment
+from whorf import structure
+from whorf.structure.plan import Plan, whole
+from whorf.store import Store
 from whorf.textio import decode, has_surrogates
 
+if TYPE_CHECKING:  # torch is imported only when a torch runtime or an export needs it
+    from whorf import model as modeling
+
 log = logging.getLogger("whorf")
+
+# Router domains that a model trained before the router (whorf-mini v1) knew by another name.
+LEGACY_PREFIX_KEYS = {"prose": "text", "table": "tree", "diagnostics": "log", "search": "code"}
 
 
 class Compressor:
     """A loaded model plus a runtime. ``Compressor()`` loads the default model (whorf-mini)."""
 
+    _store_obj: Store | None = None
+
     def __init__(
         self,
         model: str | Path | modeling.Loaded = registry.DEFAULT_MODEL,
-        runtime: str = "torch",
+        runtime: str = runtimes.AUTO,
         profile: str | None = None,
         batch_size: int = 16,
         onnx_dir: str | Path | None = None,
     ):
+        """``runtime="auto"`` runs the model's shipped int8 ONNX graph without torch when it has one
+        (``whorf ship-onnx``), else torch fp32. ``model`` is a name, a directory or a ``Loaded``."""
         runtimes.check(runtime)
-        if isinstance(model, modeling.Loaded):
-            loaded, directory = model, None
-        else:
-            directory = registry.find(str(model))
-            loaded = modeling.load(directory) if directory else untrained_default()
-        self.config: ModelConfig = loaded.config
-        self.tokenizer = loaded.tokenizer
-        self.model = loaded.model
+        loaded = None if isinstance(model, (str, Path)) else model
+        directory = registry.find(str(model)) if loaded is None else None
+        shipped_graph = loaded is None and light.valid_graph(directory)
+        name = runtimes.resolve(runtime, shipped_graph)
         self.directory = directory
+        if shipped_graph and name == "onnx-int8":
+            small = light.load(directory)  # the light path: tokenizers + onnxruntime only
+            self.config: ModelConfig = small.config
+            self.tokenizer = small.tokenizer
+            self.model = None
+            self.runtime: runtimes.Runtime = runtimes.OnnxRuntime(small.graph, name)
+        else:
+            if loaded is None:
+                from whorf import model as modeling
+
+                loaded = modeling.load(directory) if directory else untrained_default()
+            self.config = loaded.config
+            self.tokenizer = loaded.tokenizer
+            self.model = loaded.model
+            self.runtime = self._runtime(name, loaded, onnx_dir)
         self.profile: Profile = load_profile(profile or self.config.profile)
-        self.runtime = self._runtime(runtime, loaded, onnx_dir)
         self.scorer = Scorer(self.tokenizer, self.runtime, self.config.max_length, self.config.pooling, batch_size)
 
     def _runtime(self, name: str, loaded: modeling.Loaded, onnx_dir: str | Path | None) -> runtimes.Runtime:
@@ -71,24 +95,28 @@ class Compressor:
     def compress_batch(
         self, texts: Sequence[str | bytes], options: CompressOptions | None = None, **kwargs
     ) -> list[Compressed]:
-        """Compress many texts; their windows share batches."""
+        """Compress many texts; the words their structural plans leave share the model's batches."""
         opts = replace(options or CompressOptions(), **kwargs)
         domains.check(opts.domain)
         started = time.perf_counter()
         results: list[Compressed | None] = [None] * len(texts)
-        todo: list[tuple[int, Segmented, str]] = []
+        todo: list[tuple[int, str, str, Plan, list[Segmented]]] = []
         for i, raw in enumerate(texts):
             text, reason = self._admit(raw, opts)
             if reason:
                 results[i] = self._passthrough(text, reason, opts)
                 continue
-            seg = segment(text)
-            todo.append((i, seg, opts.domain or domains.detect(text)))
-        if todo:
-            prefixes = [self._prefix(d) for _, _, d in todo]
-            scores = self.scorer.score([[w.text for w in seg.words] for _, seg, _ in todo], prefixes)
-            for (i, seg, dom), s in zip(todo, scores):
-                results[i] = self._finish(seg, dom, s, opts)
+            dom = domains.normalize(opts.domain) or domains.route(text)
+            plan = structure.plan(text, dom) if opts.structure else whole(text, dom, "words")
+            parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
+            todo.append((i, text, dom, plan, parts))
+        docs = [[w.text for seg in parts for w in seg.words] for *_, parts in todo]
+        scored = [d for d in range(len(docs)) if docs[d]]
+        scores = self.scorer.score([docs[d] for d in scored], [self._prefix(todo[d][2]) for d in scored]) if scored else []
+        by_doc = dict(zip(scored, scores))
+        for d, (i, text, dom, plan, parts) in enumerate(todo):
+            results[i] = self._finish(text, dom, plan, parts, by_doc.get(d, np.zeros(0, dtype=np.float32)), opts)
+        self._save_omissions([r for r in results if r is not None and r.markers], opts)
         elapsed = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         for r in results:
             r.stats.ms = round(elapsed, 3)
@@ -121,7 +149,25 @@ class Compressor:
         return text, None
 
     def _prefix(self, domain: str) -> str:
-        return self.config.domain_prefixes.get(domain, "") if self.config.use_domain_prefix else ""
+        if not self.config.use_domain_prefix:
+            return ""
+        prefixes = self.config.domain_prefixes
+        return prefixes.get(domain, prefixes.get(LEGACY_PREFIX_KEYS.get(domain, domain), ""))
+
+    @property
+    def store(self) -> Store:
+        """Where omitted originals go (``whorf retrieve``); created on first use."""
+        if self._store_obj is None:
+            self._store_obj = Store()
+        return self._store_obj
+
+    @store.setter
+    def store(self, value: Store) -> None:
+        self._store_obj = value
+
+    def _save_omissions(self, results: list[Compressed], opts: CompressOptions) -> None:
+        if opts.store and results:
+            self.store.put_many([o.original for r in results for o in r.omissions])
 
     def _stats(self, **kwargs) -> Stats:
         return Stats(model=self.model_id, model_trained=self.config.trained, runtime=self.runtime.name, **kwargs)
@@ -131,40 +177,95 @@ class Compressor:
         stats = self._stats(words=words, words_kept=words, passthrough=reason, override=opts.override)
         return Compressed(text, [], stats, original=text)
 
-    def _finish(self, seg: Segmented, dom: str, scores: np.ndarray, opts: CompressOptions) -> Compressed:
-        must = self.profile.must_keep(seg.words, seg.text)
+    def _finish(
+        self, text: str, dom: str, plan: Plan, parts: list[Segmented], scores: np.ndarray, opts: CompressOptions
+    ) -> Compressed:
+        """Decide the words of the plan's ``words`` pieces, then assemble the output piece by piece."""
         threshold = (opts.threshold if opts.threshold is not None else self.config.threshold)
         threshold += self.config.domain_bias.get(dom, 0.0)
-        keep = decide(scores, must, threshold=threshold, rate=opts.rate, override=opts.override)
-        text = rebuild(seg, keep.tolist(), opts.drop_marker)
-        words = [
-            WordDecision(w.text, w.start, w.end, w.line, round(float(s), 4), bool(k), m)
-            for w, s, k, m in zip(seg.words, scores, keep, must)
-        ]
-        all_words = [w.text for w in seg.words]
-        tokens_in = self.scorer.tokens.count(all_words)
-        tokens_out = self.scorer.tokens.count([w for w, k in zip(all_words, keep) if k])
-        n_must = int(sum(must))
-        kept_must = int(sum(1 for k, m in zip(keep, must) if k and m))
-        n, kept = len(seg.words), int(keep.sum())
-        stats = self._stats(
+        out: list[str] = []
+        decisions: list[WordDecision] = []
+        offset = 0  # into scores
+        words_pieces = iter(parts)
+        omitted = _omitted_spans(plan)
+        kept_must = n_must = 0
+        for piece in plan.pieces:
+            if piece.kind != "words":
+                out.append(text[piece.start:piece.end] if piece.kind == "keep" else piece.text)
+                continue
+            seg = next(words_pieces)
+            s = scores[offset:offset + len(seg.words)]
+            offset += len(seg.words)
+            must = self.profile.must_keep(seg.words, seg.text)
+            keep = decide(s, must, threshold=threshold, rate=opts.rate, override=opts.override)
+            out.append(rebuild(seg, keep.tolist(), opts.drop_marker))
+            n_must += int(sum(must))
+            kept_must += int(sum(1 for k, m in zip(keep, must) if k and m))
+            decisions.extend(
+                WordDecision(w.text, w.start + piece.start, w.end + piece.start, -1, round(float(sc), 4), bool(k), m)
+                for w, sc, k, m in zip(seg.words, s, keep, must)
+            )
+        result_text = "".join(out)
+        decisions = _with_structural_words(text, decisions, omitted)
+        return Compressed(result_text, decisions, self._finish_stats(text, result_text, decisions, plan, dom, opts,
+                                                                     n_must, kept_must),
+                          original=text, markers=[Marker(o.handle, o.unit, o.count, o.line) for o in plan.omissions],
+                          omissions=plan.omissions, notes=plan.notes)
+
+    def _finish_stats(self, text, result_text, decisions, plan, dom, opts, n_must, kept_must) -> Stats:
+        tokens_in = self.scorer.tokens.count(text.split())
+        tokens_out = self.scorer.tokens.count(result_text.split())
+        n = len(decisions)
+        kept = sum(d.kept for d in decisions)
+        return self._stats(
             words=n,
             words_kept=kept,
             word_keep_rate=round(kept / n, 4) if n else 1.0,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             keep_rate=round(tokens_out / tokens_in, 4) if tokens_in else 1.0,
+            chars_in=len(text),
+            chars_out=len(result_text),
             must_keep_words=n_must,
             must_keep_survival=round(kept_must / n_must, 4) if n_must else 1.0,
             domain=dom,
+            structure=dom if plan.changed else "",
+            markers=len(plan.omissions),
+            omitted_units=sum(o.count for o in plan.omissions),
             mode="rate" if opts.rate is not None else "threshold",
             override=opts.override,
         )
-        return Compressed(text, words, stats, original=seg.text)
+
+
+def _omitted_spans(plan: Plan) -> list[tuple[int, int]]:
+    return sorted((o.start, o.start + len(o.original)) for o in plan.omissions)
+
+
+def _with_structural_words(text: str, model_words: list[WordDecision], omitted: list[tuple[int, int]]) -> list[WordDecision]:
+    """Every input word with its decision: the model's inside ``words`` pieces, the structure's elsewhere
+    (kept unless inside an omitted span; score 1.0 or 0.0, not a model score)."""
+    by_start = {w.start: w for w in model_words}
+    out: list[WordDecision] = []
+    spans = iter(omitted)
+    span = next(spans, None)
+    for seg_word in segment(text).words:
+        while span is not None and span[1] <= seg_word.start:
+            span = next(spans, None)
+        model = by_start.get(seg_word.start)
+        if model is not None:
+            out.append(WordDecision(model.text, model.start, model.end, seg_word.line, model.score, model.kept,
+                                    model.must_keep))
+            continue
+        dropped = span is not None and span[0] <= seg_word.start < span[1]
+        out.append(WordDecision(seg_word.text, seg_word.start, seg_word.end, seg_word.line,
+                                0.0 if dropped else 1.0, not dropped, False, by="structure"))
+    return out
 
 
 def untrained_default() -> modeling.Loaded:
-    """The real MiniLM backbone with randomly initialised heads (seed 0), labelled untrained."""
+    """The real MiniLM backbone with randomly initialised heads (seed 0), labelled untrained (needs torch)."""
+    from whorf import model as modeling
+
     log.warning("whorf: no trained default model is installed; using an UNTRAINED head on MiniLM")
     return modeling.build(ModelConfig(name="whorf-untrained", lora=None, trained=False))
 

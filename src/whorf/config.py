@@ -86,6 +86,8 @@ class CompressOptions:
     override: bool = True
     domain: str | None = None  # None: detected
     drop_marker: str | None = None
+    structure: bool = True  # the structural stage (SPEC 2b); False: every word goes to the word model
+    store: bool = True  # keep omitted originals in the local store so markers' handles resolve
     max_chars: int = 8_000_000  # larger inputs pass through unchanged
 
     def __post_init__(self) -> None:

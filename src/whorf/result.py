@@ -15,6 +15,17 @@ class WordDecision:
     score: float
     kept: bool
     must_keep: bool
+    by: str = "model"  # who decided: the word "model" or the "structure" (score 1.0 kept, 0.0 omitted)
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """One omission marked in the output: ``whorf retrieve HANDLE`` gives back the original."""
+
+    handle: str
+    unit: str  # line, row, item, match, record
+    count: int
+    line: int  # first omitted line of the input (0-based)
 
 
 @dataclass
@@ -27,7 +38,12 @@ class Stats:
     keep_rate: float = 1.0  # backbone tokens kept / tokens in (SPEC's keep_rate)
     must_keep_words: int = 0
     must_keep_survival: float = 1.0  # must-keep words kept / must-keep words
-    domain: str = "text"
+    chars_in: int = 0
+    chars_out: int = 0
+    domain: str = "prose"
+    structure: str = ""  # the structural module that changed the input, if one did
+    markers: int = 0  # omissions marked in the output
+    omitted_units: int = 0  # lines, rows, items or records behind those markers
     model: str = ""
     model_trained: bool = True
     runtime: str = ""
@@ -44,7 +60,8 @@ class Stats:
             f"whorf: kept {self.words_kept}/{self.words} words ({self.word_keep_rate:.2f}), "
             f"tokens {self.tokens_in}->{self.tokens_out} (keep_rate {self.keep_rate:.2f}), "
             f"must-keep {self.must_keep_survival:.3f} of {self.must_keep_words}, domain={self.domain}, "
-            f"model={self.model}{untrained}, runtime={self.runtime}, {self.ms:.1f} ms"
+            + (f"{self.markers} markers for {self.omitted_units} omitted units, " if self.markers else "")
+            + f"model={self.model}{untrained}, runtime={self.runtime}, {self.ms:.1f} ms"
         )
 
 
@@ -54,9 +71,13 @@ class Compressed:
     words: list[WordDecision] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
     original: str = field(default="", repr=False)
+    markers: list[Marker] = field(default_factory=list)
+    omissions: list[Any] = field(default_factory=list, repr=False)  # structure.plan.Omission, with originals
+    notes: list[Any] = field(default_factory=list, repr=False)  # structure.plan.Note: what the structure decided
 
     def to_dict(self, words: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {"compressed": self.text, "stats": asdict(self.stats)}
+        out: dict[str, Any] = {"compressed": self.text, "stats": asdict(self.stats),
+                               "markers": [asdict(m) for m in self.markers]}
         if words:
             out["words"] = [asdict(w) for w in self.words]
         return out

@@ -76,7 +76,7 @@ def _omit_run(text: str, lines: Sequence[Line], run: list[int], plan: Plan, desc
     first, last = lines[run[0]], lines[run[-1]]
     original = text[first.start:last.stop]
     unit, adjective, varying = describe(run)
-    ending = "\n" if last.stop > last.end else ""
+    ending = text[last.end:last.stop]
     indent = re.match(r"[ \t]*", first.text).group() if unit in ("frame",) else ""
     marker = markers.line_marker(len(run), unit, handle_of(original), adjective=adjective, varying=varying,
                                  indent=indent)
@@ -84,7 +84,7 @@ def _omit_run(text: str, lines: Sequence[Line], run: list[int], plan: Plan, desc
         plan.pieces.append(Piece(first.start, last.stop, "keep"))
         return
     plan.pieces.append(Piece(first.start, last.stop, "marker", marker + ending))
-    plan.omissions.append(omission(original, unit, len(run), run[0]))
+    plan.omissions.append(omission(original, unit, len(run), run[0], first.start))
     plan.notes.append(Note(run[0], "collapsed", f"{len(run)} {unit}(s) omitted"))
 
 

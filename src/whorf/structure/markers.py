@@ -8,7 +8,7 @@ of each run of omitted lines::
 
 JSON arrays get a marker element in place of each run of omitted items (the document stays JSON)::
 
-    {"whorf_omitted": 47, "similar_to": 0, "shared": {"status": "success"}, "handle": "whorf:1f2e3d4c"}
+    {"whorf_omitted": 47, "shared": {"status": "success"}, "handle": "whorf:1f2e3d4c"}
 
 The handle names the omitted original, byte for byte, in the local store (``whorf retrieve HANDLE``).
 Counts add up: kept units plus the counts of all markers equal the units of the input.
@@ -23,7 +23,7 @@ UNITS = {"line": ("line", "lines"), "row": ("row", "rows"), "item": ("item", "it
          "match": ("match", "matches"), "frame": ("frame", "frames"), "record": ("record", "records")}
 
 # What a marker line looks like; used by tests and by anyone stripping markers from the output.
-MARKER_LINE = re.compile(r"^\s*\[\.\.\. (\d+) (?:similar |more |context |passing |library )?(\w+) omitted(?:[^\]]*)?; (whorf:[0-9a-f]{8,}) \.\.\.\]$")
+MARKER_LINE = re.compile(r"^\s*\[\.\.\. (\d+) (?:[\w-]+ )?(\w+) omitted(?:, varying: [^\n]*)?; (whorf:[0-9a-f]{8,}) \.\.\.\]$")
 HANDLE = re.compile(r"whorf:[0-9a-f]{8,}")
 JSON_KEY = "whorf_omitted"
 
@@ -38,19 +38,17 @@ def line_marker(count: int, unit: str, handle: str, *, adjective: str = "similar
     return f"{indent}[... {count} {lead}{noun} omitted{extra}; {handle} ...]"
 
 
-def json_marker(count: int, handle: str, shared: dict, similar_to: int | None) -> dict:
+def json_marker(count: int, handle: str, shared: dict) -> dict:
     """One marker element for a JSON array."""
     element: dict = {JSON_KEY: count}
-    if similar_to is not None:
-        element["similar_to"] = similar_to
     if shared:
         element["shared"] = shared
     element["handle"] = handle
     return element
 
 
-def json_marker_text(count: int, handle: str, shared: dict, similar_to: int | None) -> str:
-    return json.dumps(json_marker(count, handle, shared, similar_to), ensure_ascii=False, separators=(", ", ": "))
+def json_marker_text(count: int, handle: str, shared: dict) -> str:
+    return json.dumps(json_marker(count, handle, shared), ensure_ascii=False, separators=(", ", ": "))
 
 
 def strip_markers(text: str) -> str:

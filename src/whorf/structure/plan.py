@@ -36,6 +36,7 @@ class Omission:
     count: int
     line: int  # first omitted line of the input (0-based)
     original: str
+    start: int  # character offset of the original in the input
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,5 +67,5 @@ def whole(text: str, structure: str, kind: Kind) -> Plan:
     return Plan(structure, [Piece(0, len(text), kind)] if text else [])
 
 
-def omission(original: str, unit: str, count: int, line: int) -> Omission:
-    return Omission(handle_of(original), unit, count, line, original)
+def omission(original: str, unit: str, count: int, line: int, start: int) -> Omission:
+    return Omission(handle_of(original), unit, count, line, original, start)
