@@ -22,7 +22,7 @@ def evaluate(
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Evaluate at this threshold (default: the model's)."),
     baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also run identity, head+tail, regex-only and random+override."),
     report: Optional[Path] = typer.Option(None, "--report", help="Directory for report.json, report.md and PNG plots."),
-    split: str = typer.Option("all", "--split", help="all, or held-out (the fixed 10% split by text hash that training never sees)."),
+    split: str = typer.Option("all", "--split", help="all, held-out (the fixed 10% split by text hash that training never sees or chooses with) or validation."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows per dataset."),
     runtime: str = typer.Option("torch", "--runtime"),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="sentence-transformers model dir for sem_sim (default: offline all-MiniLM-L6-v2)."),
@@ -32,12 +32,12 @@ def evaluate(
 ) -> None:
     """Evaluate a model: exact_keep_pct, keep_rate, sem_sim, F1, with and without the override, vs baselines."""
     from whorf.eval import report as reports
-    from whorf.eval.runner import MODEL, EvalConfig, run
+    from whorf.eval.runner import MODEL_ALONE, EvalConfig, run
 
     if not data and not heretic:
         raise UserError("give at least one --data or --heretic file")
-    if split not in ("all", "held-out"):
-        raise UserError("--split must be all or held-out")
+    if split not in ("all", "held-out", "validation"):
+        raise UserError("--split must be all, held-out or validation")
     require_files([*data, *heretic])
     old = None
     if compare:
@@ -53,11 +53,11 @@ def evaluate(
         reports.write(result, report, regressions)
         err.print(f"wrote {report / 'report.md'}")
     for ds in result["datasets"]:
-        m = ds.get("systems", {}).get(MODEL)
+        m = ds.get("systems", {}).get(MODEL_ALONE)
         if m:
-            print(f"{ds['name']}: {ds['rows_scored']}/{ds['rows_total']} rows, keep_rate {m['keep_rate']:.3f}, "
-                  f"exact_keep_pct {m['exact_keep_pct']:.3f} (model alone {ds['systems']['whorf (no override)']['exact_keep_pct']:.3f}), "
-                  f"sem_sim {m['sem_sim']:.3f}")
+            print(f"{ds['name']}: {ds['rows_scored']}/{ds['rows_total']} rows, model alone: exact_keep_pct "
+                  f"{m['exact_keep_pct_word']:.3f} (whole words; seed substring {m['exact_keep_pct']:.3f}), "
+                  f"keep_rate {m['keep_rate']:.3f}, sem_sim {m['sem_sim']:.3f} (with the override exact is 1.0 by construction)")
         else:
             print(f"{ds['name']}: no rows scored")
     if regressions:

@@ -103,21 +103,21 @@ def calibrate(
     model: Path = typer.Option(..., "--model", "-m", help="Model directory whose whorf.json gets the per-domain bias."),
     data: List[Path] = DATA_OPT,
     target: float = typer.Option(0.55, "--target", help="Keep at most this fraction of tokens (with the override) per domain."),
-    split: str = typer.Option("train", "--split", help="train (default: keeps the held-out split clean for evaluation), held-out or all."),
+    split: str = typer.Option("validation", "--split", help="validation (default: the rows that choose, never trained on or reported), train, held-out or all."),
     max_rows_per_file: int = typer.Option(300, "--max-rows-per-file", help="Rows per file to calibrate on (by text hash)."),
     allow_raise: bool = typer.Option(False, "--allow-raise", help="Also raise thresholds of domains kept above the target."),
 ) -> None:
     """Set per-domain threshold biases so each domain's keep_rate stays within a target."""
     from whorf.compressor import Compressor
     from whorf.config import ModelConfig
-    from whorf.train import data as datasets
+    from whorf import data as datasets
     from whorf.train.calibrate import calibrate as run
 
-    if split not in ("train", "held-out", "all"):
-        raise UserError("--split must be train, held-out or all")
+    if split not in ("all", *datasets.SPLITS):
+        raise UserError(f"--split must be all or one of {', '.join(datasets.SPLITS)}")
     rows, _ = datasets.read_all([str(d) for d in data])
-    rows = [r for r in rows if split == "all" or r.held_out() == (split == "held-out")]
-    rows = datasets.cap_per_file(rows, max_rows_per_file, held_out_pct=0 if split == "train" else 10)
+    rows = [r for r in rows if split == "all" or r.split() == split]
+    rows = datasets.sample_per_file(rows, max_rows_per_file)
     if not rows:
         raise UserError("no rows to calibrate on")
     config = ModelConfig.load(model)

@@ -1,4 +1,6 @@
-"""Loaders for every training-data format, all producing ``Row``s, with a per-file report.
+"""Data shared by training, evaluation and the loop (neutral: imports neither ``whorf.train`` nor
+``whorf.eval``): loaders for every data format, all producing ``Row``s with a per-file report, and the
+fixed train / validation / held-out split.
 
 Accepted JSONL rows (detected per row by their fields):
 
@@ -11,6 +13,11 @@ Accepted JSONL rows (detected per row by their fields):
 
 A bad line (broken JSON, missing field, empty text or reference, wrong types) is skipped and reported
 with its line number; loading never stops halfway.
+
+Split. Every row falls in one of three parts by a hash of its text (stable across files, runs and
+machines): ``held-out`` (the first ``held_out_pct`` of 100 buckets: reported, never trained on or used
+to choose anything), ``validation`` (the next ``validation_pct`` buckets: chooses the best epoch and
+calibrates thresholds) and ``train`` (the rest).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from typing import Any, Iterator
 from whorf import domain as domains
 
 KINDS = ("pair", "spans", "labels", "unlabelled")
+TRAIN, VALIDATION, HELD_OUT = "train", "validation", "held-out"
+SPLITS = (TRAIN, VALIDATION, HELD_OUT)
 
 
 @dataclass
@@ -44,9 +53,20 @@ class Row:
     def key(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8", "surrogateescape")).hexdigest()
 
+    @property
+    def bucket(self) -> int:
+        """0..99 from a hash of the text: the split is a function of the text alone."""
+        return int(self.key[:8], 16) % 100
+
     def held_out(self, percent: int = 10) -> bool:
         """The fixed held-out split: ``percent`` % of rows, chosen by a hash of the text."""
-        return int(self.key[:8], 16) % 100 < percent
+        return self.bucket < percent
+
+    def split(self, held_out_pct: int = 10, validation_pct: int = 10) -> str:
+        """``held-out``, ``validation`` or ``train`` (see the module docstring)."""
+        if self.bucket < held_out_pct:
+            return HELD_OUT
+        return VALIDATION if self.bucket < held_out_pct + validation_pct else TRAIN
 
 
 @dataclass
@@ -162,14 +182,36 @@ def read_all(paths: list[str | Path]) -> tuple[list[Row], list[FileReport]]:
     return rows, reports
 
 
-def cap_per_file(rows: list[Row], cap: int, held_out_pct: int = 10) -> list[Row]:
-    """At most ``cap`` training rows per file (chosen by text hash), keeping every held-out row."""
-    by_file: dict[str, list[Row]] = {}
+def split_rows(rows: list[Row], held_out_pct: int = 10, validation_pct: int = 10) -> dict[str, list[Row]]:
+    """The rows of each split, in input order."""
+    parts: dict[str, list[Row]] = {name: [] for name in SPLITS}
     for r in rows:
+        parts[r.split(held_out_pct, validation_pct)].append(r)
+    return parts
+
+
+def sample_per_file(rows: list[Row], cap: int) -> list[Row]:
+    """At most ``cap`` rows per file, chosen by text hash (the same rows every time)."""
+    by_file: dict[str, list[Row]] = {}
+    for r in sorted(rows, key=lambda r: r.key):
         by_file.setdefault(r.file, []).append(r)
-    out: list[Row] = []
-    for file_rows in by_file.values():
-        held = [r for r in file_rows if r.held_out(held_out_pct)]
-        train = sorted((r for r in file_rows if not r.held_out(held_out_pct)), key=lambda r: r.key)[:cap]
-        out.extend(train + held)
-    return out
+    return [r for part in by_file.values() for r in part[:cap]]
+
+
+def cap_per_file(rows: list[Row], cap: int, held_out_pct: int = 10, validation_pct: int = 10) -> list[Row]:
+    """At most ``cap`` training rows per file (chosen by text hash), keeping every validation and
+    held-out row."""
+    train = [r for r in rows if r.split(held_out_pct, validation_pct) == TRAIN]
+    return sample_per_file(train, cap) + [r for r in rows if r.split(held_out_pct, validation_pct) != TRAIN]
+
+
+def is_heretic(path: str | Path, rows: list[Row] | None = None) -> bool:
+    """A heretic set (dense must-keep prompts, evaluation only, never split): named ``*heretic*`` or
+    whose first rows come from a ``heretic*`` source."""
+    return "heretic" in Path(path).name.lower() or any((r.source or "").startswith("heretic") for r in (rows or [])[:5])
+
+
+def split_heretic(paths: list[str]) -> tuple[list[str], list[str]]:
+    """(standard files, heretic files) by name."""
+    heretic = [p for p in paths if is_heretic(p)]
+    return [p for p in paths if p not in heretic], heretic

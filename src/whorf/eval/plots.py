@@ -30,7 +30,7 @@ def plot_report(report: dict, directory: Path) -> None:
         if not ds.get("curves"):
             continue
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-        for ax, metric, label in ((axes[0], "exact_keep_pct", "exact_keep_pct (must-keep survival)"),
+        for ax, metric, label in ((axes[0], "exact_keep_pct_word", "exact_keep_pct_word (must-keep words kept whole)"),
                                   (axes[1], "sem_sim", "sem_sim (cosine, MiniLM)")):
             for name, points in ds["curves"].items():
                 ax.plot([p["keep_rate"] for p in points], [p[metric] for p in points], label=name, **STYLES.get(name, {}))
@@ -54,11 +54,11 @@ def plot_report(report: dict, directory: Path) -> None:
             fig, ax = plt.subplots(figsize=(max(5, 1.4 * len(domains) + 2), 4))
             xs = range(len(domains))
             ax.bar([x - 0.2 for x in xs], [ds["domains"][d]["keep_rate"] for d in domains], width=0.4, label="keep_rate", color="#5aa0d8")
-            ax.bar([x + 0.2 for x in xs], [ds["domains"][d]["exact_keep_pct"] for d in domains], width=0.4, label="exact_keep_pct", color="#0b4f8a")
+            ax.bar([x + 0.2 for x in xs], [ds["domains"][d]["exact_keep_pct_word"] for d in domains], width=0.4, label="exact_keep_pct_word", color="#0b4f8a")
             ax.set_xticks(list(xs), [f"{d}\n(n={ds['domains'][d]['rows']})" for d in domains])
             ax.set_ylim(0, 1.05)
             ax.set_ylabel("fraction")
-            ax.set_title(f"{ds['name']}: per domain (whorf with override)")
+            ax.set_title(f"{ds['name']}: per domain (whorf alone, no override)")
             ax.legend(fontsize=8)
             fig.tight_layout()
             name = f"{_slug(ds['name'])}-domains.png"

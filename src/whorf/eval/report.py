@@ -7,11 +7,17 @@ import json
 import math
 from pathlib import Path
 
-from whorf.eval.runner import MODEL, MODEL_ALONE
+from whorf.eval.runner import METRICS, MODEL, MODEL_ALONE
 
 PROMPT_DROP = 0.02  # a heretic prompt regresses when its exact_keep_pct falls by more than this
 METRIC_TOLERANCE = 0.01  # a dataset metric regresses when it moves the wrong way by more than this
-HIGHER_IS_BETTER = {"exact_keep_pct": True, "sem_sim": True, "f1": True, "keep_rate": False}
+HIGHER_IS_BETTER = {"exact_keep_pct": True, "exact_keep_pct_word": True, "sem_sim": True, "f1": True, "keep_rate": False}
+COLUMNS = {"keep_rate": "keep_rate", "word_keep_rate": "word keep", "exact_keep_pct_word": "exact (word)",
+           "exact_keep_pct": "exact (substring, seed)", "sem_sim": "sem_sim", "f1": "F1"}
+BY_CONSTRUCTION = ("With the must-keep override (`whorf`) every must-keep word is forced in, so its exact_keep_pct "
+                   "is 1.0 by construction and measures nothing; the model's own figure is `whorf (no override)`. "
+                   "`exact (word)` counts a must-keep word only when the whole word survives; `exact (substring, seed)` "
+                   "is the seed's metric, which also counts a match found inside another word.")
 
 
 def _fmt(value) -> str:
@@ -31,18 +37,14 @@ def to_markdown(report: dict, regressions: list[dict] | None = None) -> str:
                   f"{ds['rows_scored']} of {ds['rows_total']} rows scored; {len(ds['skipped'])} skipped. "
                   f"mk_in_ref {_fmt(ds.get('mk_in_ref'))}, override_delta {_fmt(ds.get('override_delta'))}.", ""]
         if ds.get("systems"):
-            lines += ["| system | keep_rate | word keep | exact_keep_pct | sem_sim | F1 |", "|---|---|---|---|---|---|"]
-            for name, m in ds["systems"].items():
-                lines.append(f"| {name} | {_fmt(m['keep_rate'])} | {_fmt(m['word_keep_rate'])} | {_fmt(m['exact_keep_pct'])} "
-                             f"| {_fmt(m['sem_sim'])} | {_fmt(m.get('f1'))} |")
-            lines.append("")
+            lines += _headline(ds) + _system_table(ds["systems"])
         if ds.get("domains"):
-            lines += ["| domain | rows | keep_rate | exact_keep_pct |", "|---|---|---|---|"]
-            lines += [f"| {d} | {v['rows']} | {_fmt(v['keep_rate'])} | {_fmt(v['exact_keep_pct'])} |" for d, v in ds["domains"].items()]
+            lines += ["Per domain, the model alone:", "", "| domain | rows | keep_rate | exact (word) |", "|---|---|---|---|"]
+            lines += [f"| {d} | {v['rows']} | {_fmt(v['keep_rate'])} | {_fmt(v['exact_keep_pct_word'])} |" for d, v in ds["domains"].items()]
             lines.append("")
         if ds.get("prompts"):
-            lines += ["| prompt | exact (override) | exact (model alone) | keep_rate | sem_sim |", "|---|---|---|---|---|"]
-            lines += [f"| {p['prompt'][:70]} | {_fmt(p['exact_keep_pct'])} | {_fmt(p['exact_keep_pct_model'])} "
+            lines += ["| prompt | exact, model alone (word) | exact, model alone (substring) | keep_rate | sem_sim |", "|---|---|---|---|---|"]
+            lines += [f"| {p['prompt'][:70]} | {_fmt(p.get('exact_keep_pct_word_model'))} | {_fmt(p['exact_keep_pct_model'])} "
                       f"| {_fmt(p['keep_rate'])} | {_fmt(p['sem_sim'])} |" for p in ds["prompts"]]
             lines.append("")
         for plot in ds.get("plots", []):
@@ -54,6 +56,21 @@ def to_markdown(report: dict, regressions: list[dict] | None = None) -> str:
     return "\n".join(lines)
 
 
+def _headline(ds: dict) -> list[str]:
+    alone = ds["systems"][MODEL_ALONE]
+    return [f"**whorf alone: exact_keep_pct {_fmt(alone['exact_keep_pct_word'])} (whole words; seed substring metric "
+            f"{_fmt(alone['exact_keep_pct'])}), keep_rate {_fmt(alone['keep_rate'])}, sem_sim {_fmt(alone['sem_sim'])}, "
+            f"F1 {_fmt(alone.get('f1'))}.** {BY_CONSTRUCTION}", ""]
+
+
+def _system_table(systems: dict) -> list[str]:
+    """One row per system, every metric in every row (the baselines' wins included)."""
+    lines = ["| system | " + " | ".join(COLUMNS[m] for m in METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
+    for name, m in systems.items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(m.get(k)) for k in METRICS) + " |")
+    return lines + [""]
+
+
 def compare(new: dict, old: dict) -> list[dict]:
     """Regressions of ``new`` against ``old``.
 
@@ -62,7 +79,8 @@ def compare(new: dict, old: dict) -> list[dict]:
     the wrong way by more than the tolerance: keep_rate, sem_sim and F1 of the model with the override,
     exact_keep_pct of the model alone.
     """
-    checks = [(MODEL, "keep_rate"), (MODEL, "sem_sim"), (MODEL, "f1"), (MODEL_ALONE, "exact_keep_pct")]
+    checks = [(MODEL, "keep_rate"), (MODEL, "sem_sim"), (MODEL, "f1"), (MODEL_ALONE, "exact_keep_pct"),
+              (MODEL_ALONE, "exact_keep_pct_word")]
     out: list[dict] = []
     old_sets = {d["name"]: d for d in old.get("datasets", [])}
     for ds in new.get("datasets", []):

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
+from whorf import data as datasets
 from whorf.config import CompressOptions
+from whorf.data.labels import label
 from whorf.decide import decide
 from whorf.eval import baselines, metrics
 from whorf.segment import rebuild, segment
-from whorf.train import data as datasets
-from whorf.train.labels import label
 
 SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 MODEL, MODEL_ALONE = "whorf", "whorf (no override)"
+HEAD_TAIL, REGEX, RANDOM, IDENTITY = "head+tail lines", "must-keep regex only", "random + override", "identity"
+METRICS = ("keep_rate", "word_keep_rate", "exact_keep_pct_word", "exact_keep_pct", "sem_sim", "f1")
 
 
 @dataclass
@@ -29,7 +31,7 @@ class EvalConfig:
     rate: float | None = None
     threshold: float | None = None
     baselines: bool = True
-    split: str = "all"  # all | held-out
+    split: str = "all"  # all | held-out | validation (see whorf.data)
     limit: int | None = None
     runtime: str = "torch"
     embedder: str | None = None
@@ -48,10 +50,6 @@ class Scored:
     labels: list[int] | None
     tokens: int  # backbone tokens of the original (the compressor's tokens_in)
     bias: float = 0.0  # the model's per-domain threshold bias
-
-
-def is_heretic(path: str, rows: list[datasets.Row]) -> bool:
-    return "heretic" in Path(path).name.lower() or any((r.source or "").startswith("heretic") for r in rows[:5])
 
 
 def run(cfg: EvalConfig, comp=None, progress=None) -> dict:
@@ -102,8 +100,7 @@ def _score_rows(comp, rows: list[datasets.Row], rule: str) -> tuple[list[Scored]
 
 
 def _keep_rate(s: Scored, text: str, count) -> float:
-    """keep_rate of one compressed text: its backbone tokens / the original's."""
-    return count(text.split()) / s.tokens
+    return metrics.keep_rate(count, text.split(), s.tokens)
 
 
 def _decisions(s: Scored, threshold: float, rate: float | None, override: bool) -> np.ndarray:
@@ -112,27 +109,29 @@ def _decisions(s: Scored, threshold: float, rate: float | None, override: bool) 
 
 def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False) -> dict:
     rows, file_report = datasets.read(path)
-    heretic = heretic or is_heretic(path, rows)
-    if cfg.split == "held-out" and not heretic:  # heretic sets are evaluation-only: always whole
-        rows = [r for r in rows if r.held_out()]
+    heretic = heretic or datasets.is_heretic(path, rows)
+    if cfg.split != "all" and not heretic:  # heretic sets are evaluation-only: always whole
+        rows = [r for r in rows if r.split() == cfg.split]
     if cfg.limit:
         rows = rows[: cfg.limit]
     scored, failed = _score_rows(comp, rows, cfg.label_rule)
     threshold = cfg.threshold if cfg.threshold is not None else comp.config.threshold
     count = comp.scorer.tokens.count
 
-    def system(decisions: list[np.ndarray] | None, texts: list[str]) -> dict:
+    def system(decisions: list[np.ndarray], texts: list[str] | None = None) -> dict:
+        """The same metrics for every system, from its per-word decisions (and its text, when the
+        system writes text other than the rebuilt kept words, as identity does)."""
+        texts = texts or [rebuild(s.seg, d.tolist()) for s, d in zip(scored, decisions)]
         originals = [s.row.text for s in scored]
-        out = {
-            "keep_rate": _mean([_keep_rate(s, t, count) for s, t in zip(scored, texts)]),
+        f1 = [metrics.word_f1(d, s.labels)["f1"] for s, d in zip(scored, decisions) if s.labels is not None]
+        return {
+            "keep_rate": _mean([metrics.keep_rate(count, t.split(), s.tokens) for s, t in zip(scored, texts)]),
             "word_keep_rate": _mean([metrics.word_keep_rate(o, t) for o, t in zip(originals, texts)]),
+            "exact_keep_pct_word": _mean([metrics.exact_keep_pct_word(o, t) for o, t in zip(originals, texts)]),
             "exact_keep_pct": _mean([metrics.exact_keep_pct(o, t) for o, t in zip(originals, texts)]),
             "sem_sim": _mean(embed.sem_sim(originals, texts)) if texts else None,
+            "f1": _mean(f1) if f1 else None,
         }
-        if decisions is not None:
-            f1 = [metrics.word_f1(d, s.labels)["f1"] for s, d in zip(scored, decisions) if s.labels is not None]
-            out["f1"] = _mean(f1) if f1 else None
-        return out
 
     result: dict = {"name": Path(path).stem, "path": str(path), "type": "heretic" if heretic else "standard",
                     "rows_total": file_report.lines, "rows_scored": len(scored),
@@ -146,17 +145,16 @@ def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False
     without = [_decisions(s, threshold, cfg.rate, False) for s in scored]
     texts_o = [rebuild(s.seg, d.tolist()) for s, d in zip(scored, with_o)]
     texts_n = [rebuild(s.seg, d.tolist()) for s, d in zip(scored, without)]
-    systems = {MODEL: system(with_o, texts_o), MODEL_ALONE: system(without, texts_n)}
+    systems = {MODEL_ALONE: system(without, texts_n), MODEL: system(with_o, texts_o)}
     result["override_delta"] = metrics.override_delta(systems[MODEL]["exact_keep_pct"], systems[MODEL_ALONE]["exact_keep_pct"])
     if cfg.baselines:
-        systems["identity"] = system([np.ones(len(s.scores), bool) for s in scored], [s.row.text for s in scored])
-        systems["head+tail lines"] = system(None, [baselines.head_tail(s.row.text, len(t)) for s, t in zip(scored, texts_o)])
-        systems["must-keep regex only"] = system([s.must for s in scored], [baselines.regex_only(s.seg, s.must.tolist()) for s in scored])
-        rnd = [baselines.random_override(s.seg, s.must.tolist(), float(d.mean()) if len(d) else 1.0, seed=i)
-               for i, (s, d) in enumerate(zip(scored, without))]
-        systems["random + override"] = system(None, rnd)
+        systems[IDENTITY] = system([baselines.identity(s.seg) for s in scored], [s.row.text for s in scored])
+        systems[HEAD_TAIL] = system([baselines.head_tail(s.seg, len(t)) for s, t in zip(scored, texts_o)])
+        systems[REGEX] = system([baselines.regex_only(s.must) for s in scored])
+        systems[RANDOM] = system([baselines.random_override(s.must, float(d.mean()) if len(d) else 1.0, seed=i)
+                                  for i, (s, d) in enumerate(zip(scored, without))])
     result["systems"] = systems
-    result["domains"] = _by_domain(scored, texts_o, count)
+    result["domains"] = _by_domain(scored, texts_n, count)  # the model alone: with the override exact is 1.0
     if cfg.curve_rows:
         result["curves"] = _curves(scored[: cfg.curve_rows], cfg, embed, count)
     if heretic:
@@ -167,11 +165,11 @@ def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False
 def _by_domain(scored: list[Scored], texts: list[str], count) -> dict:
     out: dict = {}
     for s, t in zip(scored, texts):
-        d = out.setdefault(s.domain, {"rows": 0, "keep_rate": [], "exact_keep_pct": []})
+        d = out.setdefault(s.domain, {"rows": 0, "keep_rate": [], "exact_keep_pct_word": []})
         d["rows"] += 1
         d["keep_rate"].append(_keep_rate(s, t, count))
-        d["exact_keep_pct"].append(metrics.exact_keep_pct(s.row.text, t))
-    return {k: {"rows": v["rows"], "keep_rate": _mean(v["keep_rate"]), "exact_keep_pct": _mean(v["exact_keep_pct"])}
+        d["exact_keep_pct_word"].append(metrics.exact_keep_pct_word(s.row.text, t))
+    return {k: {"rows": v["rows"], "keep_rate": _mean(v["keep_rate"]), "exact_keep_pct_word": _mean(v["exact_keep_pct_word"])}
             for k, v in sorted(out.items())}
 
 
@@ -183,18 +181,20 @@ def _curves(scored: list[Scored], cfg: EvalConfig, embed, count) -> dict:
         return {"x": x,
                 "keep_rate": _mean([_keep_rate(s, t, count) for s, t in zip(scored, texts)]),
                 "exact_keep_pct": _mean([metrics.exact_keep_pct(o, t) for o, t in zip(originals, texts)]),
+                "exact_keep_pct_word": _mean([metrics.exact_keep_pct_word(o, t) for o, t in zip(originals, texts)]),
                 "sem_sim": _mean(embed.sem_sim(originals, texts))}
 
-    curves: dict = {MODEL: [], MODEL_ALONE: [], "head+tail lines": [], "random + override": []}
+    curves: dict = {MODEL: [], MODEL_ALONE: [], HEAD_TAIL: [], RANDOM: []}
     for x in SWEEP:
         rate = (1 - x) if cfg.rate is not None else None
         for name, override in ((MODEL, True), (MODEL_ALONE, False)):
             texts = [rebuild(s.seg, _decisions(s, x, rate, override).tolist()) for s in scored]
             curves[name].append(point(x, texts))
         keep = 1 - x
-        curves["head+tail lines"].append(point(x, [baselines.head_tail(o, int(len(o) * keep)) for o in originals]))
-        curves["random + override"].append(point(x, [baselines.random_override(s.seg, s.must.tolist(), keep, seed=i)
-                                                     for i, s in enumerate(scored)]))
+        curves[HEAD_TAIL].append(point(x, [rebuild(s.seg, baselines.head_tail(s.seg, int(len(s.row.text) * keep)).tolist())
+                                           for s in scored]))
+        curves[RANDOM].append(point(x, [rebuild(s.seg, baselines.random_override(s.must, keep, seed=i).tolist())
+                                        for i, s in enumerate(scored)]))
     return curves
 
 
@@ -206,6 +206,7 @@ def _prompts(scored, texts_o, texts_n, embed, count) -> list[dict]:
             "prompt": (s.row.prompt or s.row.text[:60]).strip(),
             "exact_keep_pct": metrics.exact_keep_pct(s.row.text, to),
             "exact_keep_pct_model": metrics.exact_keep_pct(s.row.text, tn),
+            "exact_keep_pct_word_model": metrics.exact_keep_pct_word(s.row.text, tn),
             "keep_rate": _keep_rate(s, to, count),
             "sem_sim": sim,
         })

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from whorf import data as datasets
+from whorf.data.labels import aligned_rule, norm
 from whorf.segment import rebuild, segment
-from whorf.train import data as datasets
-from whorf.train.labels import aligned_rule, norm
 
 PROMPT = (
     "Compress the following tool output for an AI agent by DELETING words only. Never add, reorder, rewrite or "
@@ -35,6 +35,7 @@ class DistillConfig:
     timeout: float = 60.0
     api_key: str | None = None
     limit: int | None = None
+    retries: int = 2  # connection failures retried by httpx's transport before a row counts as failed
 
 
 @dataclass
@@ -78,7 +79,8 @@ def distill(cfg: DistillConfig, progress=None) -> DistillStats:
     stats = DistillStats()
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with httpx.Client() as client, out.open("w") as sink:
+    transport = httpx.HTTPTransport(retries=cfg.retries)
+    with httpx.Client(transport=transport) as client, out.open("w") as sink:
         for row in rows:
             stats.rows += 1
             try:

@@ -18,8 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from whorf import data as datasets
 from whorf.eval.metrics import mk_in_ref
-from whorf.train import data as datasets
 from whorf.train.trainer import TrainConfig, train
 
 
@@ -61,8 +61,7 @@ def self_label(model: str, rows: list[datasets.Row], out: Path, cfg: LoopConfig)
 def evaluate(model: str, cfg: LoopConfig) -> dict:
     from whorf.eval.runner import MODEL, MODEL_ALONE, EvalConfig, run
 
-    heretic = [p for p in cfg.eval_data if "heretic" in Path(p).name]
-    rest = [p for p in cfg.eval_data if p not in heretic]
+    rest, heretic = datasets.split_heretic(cfg.eval_data)
     report = run(EvalConfig(data=rest, heretic=heretic, model=model, baselines=False, split="held-out",
                             limit=cfg.eval_rows, curve_rows=0))
     sets = [d for d in report["datasets"] if d.get("systems")]
@@ -71,6 +70,7 @@ def evaluate(model: str, cfg: LoopConfig) -> dict:
     return {
         "exact_keep_pct": pick(MODEL, "exact_keep_pct"),
         "exact_keep_pct_model": pick(MODEL_ALONE, "exact_keep_pct"),
+        "exact_keep_pct_word_model": pick(MODEL_ALONE, "exact_keep_pct_word"),
         "override_delta": float(np.mean([d["override_delta"] for d in sets])),
         "keep_rate": pick(MODEL, "keep_rate"),
         "sem_sim": pick(MODEL, "sem_sim"),

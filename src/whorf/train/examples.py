@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whorf import domain as domains
 from whorf.config import ModelConfig
+from whorf.data.labelled import LabelledRow, label_rows  # noqa: F401  (label_rows: the one labelling entry)
 from whorf.scoring import WordTokens, pack, special_ids
-from whorf.segment import segment
-from whorf.train.data import Row
-from whorf.train.labels import Labels, label
 
 IGNORE = -100
 
@@ -19,35 +16,6 @@ class Example:
     ids: list[int]
     labels: list[int]  # per token: 0/1, IGNORE for special, prefix and padding tokens
     weights: list[float]  # per token: must_weight for must-keep words, else 1.0
-
-
-@dataclass
-class LabelledRow:
-    row: Row
-    words: list[str]
-    labels: Labels
-    domain: str
-
-
-def label_rows(rows: list[Row], rule: str, profile: str) -> tuple[list[LabelledRow], list[tuple[Row, str]]]:
-    """Labelled rows, and the rows that could not be labelled with the reason."""
-    out: list[LabelledRow] = []
-    failed: list[tuple[Row, str]] = []
-    for row in rows:
-        if row.kind == "unlabelled":
-            failed.append((row, "no labels (unlabelled text)"))
-            continue
-        seg = segment(row.text)
-        if not seg.words:
-            failed.append((row, "no words"))
-            continue
-        try:
-            labels = label(seg, reference=row.reference, spans=row.spans, word_labels=row.word_labels, rule=rule, profile=profile)
-        except ValueError as exc:
-            failed.append((row, str(exc)))
-            continue
-        out.append(LabelledRow(row, [w.text for w in seg.words], labels, row.domain or domains.detect(row.text)))
-    return out, failed
 
 
 def windows(items: list[LabelledRow], tokenizer, config: ModelConfig, must_weight: float = 3.0) -> list[Example]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from whorf.eval.metrics import mk_in_ref
-from whorf.train import data as datasets
-from whorf.train.examples import label_rows
+from whorf import data as datasets
+from whorf.data.labelled import label_rows
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from whorf import registry
+from whorf.data import split_heretic
 from whorf.train.trainer import TrainConfig
 
 
@@ -84,8 +85,7 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print, console=None) -
         from whorf.eval import report as reports
         from whorf.eval.runner import EvalConfig, run as run_eval
 
-        heretic = [p for p in eval_data if "heretic" in Path(p).name]
-        rest = [p for p in eval_data if p not in heretic]
+        rest, heretic = split_heretic(eval_data)
         rep = run_eval(EvalConfig(data=rest, heretic=heretic, model=str(model_dir), split="held-out" if not cfg.eval_data else "all"))
         reports.write(rep, work / "report")
 
