@@ -1,7 +1,7 @@
 import json
 import time
 
-from whorf.loop.selflabel import LoopConfig, converged, run_loop
+from whorf.loop.selflabel import LoopConfig, converged, run_loop, selection_score
 from whorf.train.trainer import TrainConfig
 
 from conftest import FIXTURES
@@ -30,9 +30,14 @@ def test_two_generations_write_the_table_select_and_resume(tiny_model_dir, tiny_
     assert "| 2 | generation 1 + override |" in table and "mk_in_ref" in table
     assert (out / "loop.png").stat().st_size > 1000
     saved = json.loads((out / "loop.json").read_text())
-    assert saved["best"] in (0, 1, 2)
-    if saved["best"] > 0:
-        assert (out / "best" / "whorf.json").is_file()
+    gens = saved["generations"]
+    best = max(gens, key=selection_score)
+    assert saved["best"] == best["generation"]
+    assert f"Best generation (by evaluation): {best['generation']}." in table
+    if best["generation"] > 0:  # the link points at the selected generation's model, not the last one
+        assert (out / "best").resolve() == (out / f"gen{best['generation']}" / "model").resolve()
+    else:
+        assert not (out / "best").exists()
     g1 = saved["generations"][1]
     assert g1["labels"]["pairs"] > 0 and 0 <= g1["labels"]["mk_in_ref"] <= 1
     assert {"exact_keep_pct", "exact_keep_pct_model", "override_delta", "keep_rate", "sem_sim"} <= g1["eval"].keys()
@@ -48,3 +53,14 @@ def test_convergence_rule():
     assert converged([gen(0, 0.0, None), gen(1, 0.0, 0.82), gen(2, 0.0, 0.823)], 0.005)
     assert not converged([gen(0, 0.0, None), gen(1, 0.0, 0.72), gen(2, 0.0, 0.82)], 0.005)  # labels still improving
     assert not converged([gen(0, 0.0, None), gen(1, 0.02, 0.82), gen(2, 0.0, 0.821)], 0.005)  # delta not yet stable
+
+
+def evaluated(g, exact, sem, keep):
+    return {"generation": g, "eval": {"exact_keep_pct_model": exact, "sem_sim": sem, "keep_rate": keep}}
+
+
+def test_selection_prefers_model_alone_exact_keep_then_meaning_then_compression():
+    gens = [evaluated(0, 0.90, 0.85, 0.5), evaluated(1, 0.95, 0.85, 0.5), evaluated(2, 0.93, 0.85, 0.5)]
+    assert max(gens, key=selection_score)["generation"] == 1  # the last generation is not always the best
+    assert selection_score(evaluated(0, 0.9, 0.9, 0.5)) > selection_score(evaluated(0, 0.9, 0.8, 0.5))
+    assert selection_score(evaluated(0, 0.9, 0.9, 0.4)) > selection_score(evaluated(0, 0.9, 0.9, 0.5))
