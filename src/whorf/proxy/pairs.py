@@ -74,7 +74,7 @@ class PairLog:
         self.url = url or default_url()
         sqlite = self.url.startswith("sqlite")
         self.engine = create_engine(self.url, future=True, hide_parameters=True,
-                                    connect_args={"timeout": 5} if sqlite else {}, pool_pre_ping=not sqlite)
+                                    connect_args={"timeout": 1} if sqlite else {}, pool_pre_ping=not sqlite)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
