@@ -1,4 +1,5 @@
 import json
+import time
 import re
 
 import pytest
@@ -90,3 +91,78 @@ def test_negation_scope_keeps_the_words_a_negation_negates():
     f = load_profile("default").must_keep(segment(text).words, text)
     assert f == [False, False, False, True, True, True, False, True, False, False]  # scope stops at the line end
     assert load_profile("seed").must_keep(segment(text).words, text) == [False] * 10
+
+
+# The default profile's patterns before they were guarded for linear time (and before flag_any_case):
+# the guarded profile must flag exactly the same words.
+UNGUARDED_DEFAULT = {
+    "dotted_path": r"[a-z_]+\.[a-z_]+",
+    "key_value": r"\b[\w.-]+=[^\s,;]+",
+    "url": r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+",
+    "any_path": r"(?:\.{0,2}/)?[\w.-]+(/[\w.-]+)+|[A-Za-z]:\\\S+",
+    "directive": r"(?i:\b(not|never|no|none|must|only|unless|cannot|can't|don't|doesn't|won't|isn't|aren't|wasn't|shouldn't|mustn't|without)\b)",
+}
+HOSTILE = list("aZf09._-/:=+,;\\é ") + ["://", "0x", "CVE-", "not", "Error", "-W", "..", "\n"]
+
+
+@given(pieces(HOSTILE))
+@settings(max_examples=500)
+def test_guarded_default_flags_the_same_words_as_the_unguarded_patterns(text):
+    default = load_profile("default")
+    reference = Profile("reference", {**default.patterns, **UNGUARDED_DEFAULT})
+    reference = Profile("reference", {k: v for k, v in reference.patterns.items() if k != "flag_any_case"})
+    guarded = Profile("guarded", {k: v for k, v in default.patterns.items() if k != "flag_any_case"})
+    words = segment(text).words
+    assert guarded.must_keep(words, text) == reference.must_keep(words, text)
+    for name, pattern in UNGUARDED_DEFAULT.items():  # pattern by pattern too
+        one, ref = Profile("one", {name: default.patterns[name]}), Profile("ref", {name: pattern})
+        assert one.must_keep(words, text) == ref.must_keep(words, text), name
+
+
+@pytest.mark.parametrize("flag", ["-Wall", "-I", "-X", "--Foo", "-DNDEBUG", "-O2", "(-I)", "--verbose"])
+def test_default_profile_keeps_flags_of_any_case(flag):
+    assert flags("default", f"pass {flag} here")[flag]
+
+
+@pytest.mark.parametrize("word", ["Wi-Fi", "Jean-Paul", "-", "--"])
+def test_capitalised_words_with_hyphens_are_not_flags(word):
+    assert not flags("default", f"the {word} here")[word]
+
+
+def test_seed_profile_is_exactly_the_seed_pattern_set():
+    assert "|".join(f"(?:{p})" for p in load_profile("seed").patterns.values()) == "|".join(
+        f"(?:{p})" for p in [r"\d+(\.\d+)?", r"[A-Z_]{2,}", r"[a-z_]+\.[a-z_]+", r"/[a-z/._-]{2,}",
+                             r"\.[a-z]{2,4}\b", r"--?[a-z][\w-]*", r"\b[A-Z][a-z]+[A-Z]\w*"])
+
+
+def test_rate_mode_keeps_capitalised_flags(tiny_compressor):
+    text = "when you build it use the option -Wall and also pass -I so that it does not fail"
+    out = tiny_compressor.compress(text, rate=0.1).text.split()
+    assert "-Wall" in out and "-I" in out
+
+
+@pytest.mark.parametrize("profile", ["default", "seed"])
+def test_a_one_megabyte_unbroken_line_is_matched_in_under_a_second(profile):
+    # the run that took over two minutes when each pattern scanned the whole run from every position
+    text = "start " + "ab_cd" * (1 << 18) + "x:y" * 1000 + " end"
+    words = segment(text).words
+    started = time.perf_counter()
+    load_profile(profile).must_keep(words, text)
+    load_profile(profile).matches(text)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_long_words_are_searched_in_overlapping_windows():
+    # a match straddling two windows is found once; one deep inside a long word is found
+    text = "x" * 200 + "ERROR" + "x" * 300 + " " + "q" * 1000 + "SIGSEGV" + "q" * 1000 + " plain"
+    words = segment(text).words
+    assert load_profile("seed").must_keep(words, text) == [True, True, False]
+    assert load_profile("seed").matches(text) == ["ERROR", "SIGSEGV"]
+    assert load_profile("seed").must_keep(segment("z" * 5000).words, "z" * 5000) == [False]
+
+
+def test_words_up_to_the_scan_bound_match_exactly_as_a_whole_text_search():
+    text = " ".join(["ab.cd" * 50, "a" * 250 + "/b", "x" * 256, "NOTE" + "y" * 252])
+    seed = load_profile("seed")
+    assert seed.matches(text) == [m.group() for m in seed.regex.finditer(text) if m.group()]
+    assert seed.must_keep(segment(text).words, text) == [bool(SEED_REGEX.search(w)) for w in text.split()]
