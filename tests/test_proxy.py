@@ -7,6 +7,7 @@ import pytest
 
 from whorf.proxy.app import ProxyConfig, create_app
 from whorf.proxy.pairs import PairLog
+from whorf.proxy.worker import CompressionWorker, factory_for
 from whorf.train.data import read
 
 from conftest import FIXTURES
@@ -36,13 +37,20 @@ def openai_body(stream=False):
     ]}
 
 
+@pytest.fixture(scope="module")
+def worker(tiny_compressor):
+    w = CompressionWorker(factory_for(tiny_compressor)).start()
+    yield w
+    w.stop()
+
+
 @pytest.fixture()
-def stack(tiny_compressor, tmp_path):
+def stack(worker, tmp_path):
     upstream = upstream_app()
     with serve(upstream) as up:
         config = ProxyConfig(upstream=up, log_pairs=True, db_url=f"sqlite:///{tmp_path / 'pairs.sqlite'}", min_chars=100,
                              max_queue=1000, deadline_ms=60_000)  # the load test wants every output compressed
-        app = create_app(config, tiny_compressor)
+        app = create_app(config, worker=worker)
         with serve(app) as proxy:
             yield proxy, upstream, app, tmp_path
 
@@ -112,10 +120,10 @@ def test_other_routes_and_upstream_errors_pass_unchanged(stack):
     assert r.json() == {"error": {"type": "rate_limit_error", "message": "slow down"}}
 
 
-def test_deadline_forwards_the_original_and_counts_the_failure(tiny_compressor, tmp_path):
+def test_deadline_forwards_the_original_and_counts_the_failure(worker, tmp_path):
     upstream = upstream_app()
     with serve(upstream) as up:
-        app = create_app(ProxyConfig(upstream=up, min_chars=10, deadline_ms=0.01), tiny_compressor)
+        app = create_app(ProxyConfig(upstream=up, min_chars=10, deadline_ms=0.01), worker=worker)
         with serve(app) as proxy:
             raw = json.dumps(openai_body()).encode()
             r = httpx.post(f"{proxy}/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
@@ -124,14 +132,15 @@ def test_deadline_forwards_the_original_and_counts_the_failure(tiny_compressor, 
             assert httpx.get(f"{proxy}/stats").json()["failures"] == 1
 
 
-def test_pair_log_survives_restart_and_exports_training_rows(tiny_compressor, tmp_path):
+def test_pair_log_survives_restart_and_exports_training_rows(worker, tmp_path):
     db = f"sqlite:///{tmp_path / 'pairs.sqlite'}"
     upstream = upstream_app()
     with serve(upstream) as up:
         for _ in range(2):  # two proxy lifetimes on the same database
-            app = create_app(ProxyConfig(upstream=up, log_pairs=True, db_url=db, min_chars=100), tiny_compressor)
+            app = create_app(ProxyConfig(upstream=up, log_pairs=True, db_url=db, min_chars=100), worker=worker)
             with serve(app) as proxy:
                 httpx.post(f"{proxy}/v1/chat/completions", json=openai_body(), headers={"authorization": f"Bearer {SECRET}"})
+                assert app.state.proxy.writer.flush(30)
     log = PairLog(db)
     assert log.count() == 2
     assert SECRET.encode() not in (tmp_path / "pairs.sqlite").read_bytes()
@@ -170,13 +179,61 @@ def test_load_200_requests_at_concurrency_20(stack):
     assert len({p.original for p in pairs}) == 200  # each request's output logged exactly once
 
 
-def test_full_queue_sheds_load_by_forwarding_originals_at_once(tiny_compressor):
+def test_full_queue_sheds_load_by_forwarding_originals_at_once(worker):
     upstream = upstream_app()
     with serve(upstream) as up:
-        app = create_app(ProxyConfig(upstream=up, min_chars=10, max_queue=0), tiny_compressor)
+        app = create_app(ProxyConfig(upstream=up, min_chars=10, max_queue=0), worker=worker)
         with serve(app) as proxy:
             raw = json.dumps(openai_body()).encode()
             r = httpx.post(f"{proxy}/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
             assert r.status_code == 200 and upstream.state.received[-1]["body"] == raw
             stats = httpx.get(f"{proxy}/stats").json()
             assert stats["shed"] == 1 and stats["failures"] == 0 and stats["tool_outputs_compressed"] == 0
+
+
+def test_each_output_is_compressed_once_and_sent_in_the_same_bytes_every_turn(stack):
+    """A session: every request re-sends the history plus one new output; the upstream sees a growing prefix."""
+    proxy, upstream, app, _ = stack
+    outputs = [TOOL_OUTPUT + f"\nturn {i}" for i in range(5)]
+    bodies = []
+    messages = [{"role": "user", "content": "fix it"}]
+    for i, out in enumerate(outputs):
+        messages = messages + [
+            {"role": "assistant", "content": None, "tool_calls": [{"id": f"c{i}", "type": "function", "function": {"name": "bash", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": f"c{i}", "content": out}]
+        raw = json.dumps({"model": "gpt", "messages": messages}, separators=(",", ":")).encode()
+        assert httpx.post(f"{proxy}/v1/chat/completions", content=raw, headers={"content-type": "application/json"}).status_code == 200
+        bodies.append(upstream.state.received[-1]["body"])
+    for before, after in zip(bodies, bodies[1:]):
+        assert after.startswith(before[: before.rindex(b"]")])  # byte-identical history
+    stats = httpx.get(f"{proxy}/stats").json()
+    assert stats["new_outputs"] == 5 and stats["reused"] == 10  # 1+2+3+4+5 outputs sent, 5 compressed
+    assert stats["forms"]["entries"] == 5
+
+
+def test_only_tool_strings_change_and_every_other_byte_is_the_clients(stack):
+    proxy, upstream, _, _ = stack
+    body = anthropic_body()
+    body["system"] = [{"type": "text", "text": "You are terse. ünï", "cache_control": {"type": "ephemeral"}}]
+    body["tools"] = [{"name": "bash", "description": "Run a command", "input_schema": {"type": "object", "properties": {}}}]
+    body["messages"][0]["content"] = [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+                                      {"type": "text", "text": "what happened?", "cache_control": {"type": "ephemeral"}}]
+    raw = json.dumps(body, indent=1, ensure_ascii=True).encode()  # unusual but valid formatting
+    httpx.post(f"{proxy}/v1/messages", content=raw, headers={"content-type": "application/json"})
+    sent = upstream.state.received[-1]["body"]
+    got = json.loads(sent)
+    first, second = got["messages"][2]["content"]
+    expected = raw.decode()
+    original = json.dumps(TOOL_OUTPUT, ensure_ascii=True)
+    expected = expected.replace(original, json.dumps(first["content"], ensure_ascii=False), 1)
+    expected = expected.replace(original, json.dumps(second["content"][0]["text"], ensure_ascii=False), 1)
+    assert first["content"] != TOOL_OUTPUT and sent == expected.encode()
+
+
+def test_an_output_first_sent_original_stays_original(stack):
+    proxy, upstream, app, _ = stack
+    raw = json.dumps(openai_body()).encode()
+    r = httpx.post(f"{proxy}/v1/chat/completions", content=raw, headers={"content-type": "application/json", "x-whorf-bypass": "1"})
+    assert r.status_code == 200 and upstream.state.received[-1]["body"] == raw
+    httpx.post(f"{proxy}/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
+    assert upstream.state.received[-1]["body"] == raw  # the bypassed output keeps its original form
