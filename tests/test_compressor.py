@@ -41,7 +41,7 @@ def test_result_carries_decisions_scores_and_stats(tiny_compressor):
     assert all(0.0 <= w.score <= 1.0 for w in r.words)
     s = r.stats
     assert s.words == len(r.words) and s.words_kept == sum(w.kept for w in r.words)
-    assert s.domain == "log" and s.model == "tiny" and s.runtime == "torch" and s.ms > 0
+    assert s.domain == "diagnostics" and s.model == "tiny" and s.runtime == "torch" and s.ms > 0
     assert 0 < s.tokens_out <= s.tokens_in
     json.dumps(r.to_dict())
 

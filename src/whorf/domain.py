@@ -32,7 +32,7 @@ _TIMESTAMP = re.compile(
 _LEVEL = re.compile(r"\b(ERROR|WARN|WARNING|INFO|DEBUG|TRACE|FATAL|CRITICAL)\b|\blevel=\w+|^\S+ \S+\s+\d+\s+\d+ [VDIWEF] ")
 _DIFF = re.compile(r"^(diff --git |--- a/|\+\+\+ b/|@@ -\d+(,\d+)? \+\d+|Index: \S|diff -[ruN])")
 _DIAG = re.compile(
-    r"^(Traceback \(most recent call last\):|\s*File \".*\", line \d+|error(\[E\d+\])?: |warning(\[\w+\])?: |"
+    r"^(Traceback \(most recent call last\):|(\*\*\*)?\s*File \".*\", line \d+|\s*\^+\s*$|error(\[E\d+\])?: |warning(\[\w+\])?: |"
     r"\s+--> \S+:\d+:\d+|\S+:\d+:\d+: (fatal error|error|warning|note): |\S+\(\d+,\d+\): error |"
     r"={3,} .*(test session starts|FAILURES|ERRORS|short test summary|passed|failed).* ={3,}|"
     r"\S+::\S+ (PASSED|FAILED|ERROR|SKIPPED|XFAIL)|(PASSED|FAILED|ERROR) \S+::|E\s{3}\S|"

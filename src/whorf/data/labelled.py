@@ -27,7 +27,7 @@ def label_row(row: Row, rule: str = "aligned", profile: str = "default") -> Labe
     if not seg.words:
         raise ValueError("no words")
     labels = label(seg, reference=row.reference, spans=row.spans, word_labels=row.word_labels, rule=rule, profile=profile)
-    return LabelledRow(row, [w.text for w in seg.words], labels, row.domain or domains.detect(row.text), seg)
+    return LabelledRow(row, [w.text for w in seg.words], labels, domains.route(row.text), seg)
 
 
 def label_rows(rows: list[Row], rule: str, profile: str) -> tuple[list[LabelledRow], list[tuple[Row, str]]]:

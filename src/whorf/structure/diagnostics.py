@@ -46,11 +46,11 @@ def plan(text: str) -> Plan:
         elif LIBRARY_FRAME.search(t):
             keep.append(False)
             kinds.append("frame")
-            if PY_FRAME.match(t) and i + 1 < len(lines) and not PY_FRAME.match(lines[i + 1].text) \
-                    and lines[i + 1].text.startswith("    "):
-                keep.append(False)  # the frame's source line goes with it
-                kinds.append("frame")
-                i += 1
+            if PY_FRAME.match(t):  # the frame's source and caret lines go with it
+                while i + 1 < len(lines) and lines[i + 1].text.startswith("    ") and not PY_FRAME.match(lines[i + 1].text):
+                    keep.append(False)
+                    kinds.append("frame")
+                    i += 1
         elif PASSING.search(t):
             keep.append(False)
             kinds.append("passing")

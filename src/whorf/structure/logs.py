@@ -18,6 +18,7 @@ SEVERE_WORD = re.compile(
 EXCEPTION = re.compile(
     r"^\s*Traceback \(most recent call last\)|^\s*Caused by:|\b[\w.]*(Error|Exception)(:|$)|\bpanicked at\b"
     r"|\bSegmentation fault\b|\bcore dumped\b|^\s*Exception in thread\b"
+    r'|"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) [^"]*" [45]\d\d\b|\bcode [45]\d\d\b'  # HTTP errors in access logs
 )
 LEVELS = {
     "v": 0, "verbose": 0, "trace": 0, "d": 0, "debug": 0, "i": 1, "info": 1, "information": 1, "notice": 1,

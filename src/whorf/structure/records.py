@@ -9,6 +9,7 @@ is always kept as the example of the rest. Everything here is plain data in, dec
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -90,9 +91,9 @@ def _field_outliers(key: str, values: list[Any]) -> dict[int, str]:
                 out[i] = f"{key} is set where most are null"
     labels = [_label(v) for v in values]
     counts = Counter(labels)
-    if 2 <= len(counts) <= max(3, n // 5):
+    if 2 <= len(counts) <= min(12, max(3, n // 4)):  # a categorical field
         for i, lab in enumerate(labels):
-            if counts[lab] <= rare and lab != "null":
+            if counts[lab] <= max(1, n // 20) and lab != "null":
                 out.setdefault(i, f"rare {key}={_short(values[i])}")
     errs = [isinstance(v, str) and bool(ERROR_WORD.search(v[:500])) for v in values]
     if 0 < sum(errs) <= max(rare, n // 5):
@@ -107,6 +108,8 @@ def _field_outliers(key: str, values: list[Any]) -> dict[int, str]:
 
 
 def _numeric_outliers(nums: list[tuple[int, float]]) -> list[int]:
+    if all(x >= 0 for _, x in nums):  # sizes, durations, counts: heavy-tailed, compare magnitudes
+        nums = [(i, math.log1p(x)) for i, x in nums]
     xs = [x for _, x in nums]
     med = median(xs)
     mad = median(abs(x - med) for x in xs)
