@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -33,3 +36,19 @@ def has_surrogates(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+# Characters that may stand raw inside a JSON string but break the line a JSON line lives on: U+0085,
+# U+2028 and U+2029 end lines for str.splitlines (and older JavaScript), and a lone surrogate (from an
+# escaped "\ud800" in the input, or from bytes decoded with surrogateescape) cannot be encoded as UTF-8.
+_LINE_UNSAFE = re.compile("[\u0085\u2028\u2029\ud800-\udfff]")
+
+
+def json_line(obj: Any) -> bytes:
+    """``obj`` as one line of JSON (newline included) that survives any line splitter: non-ASCII text
+    stays readable, while the characters above are written as ``\\uXXXX`` escapes. A lone surrogate from
+    surrogateescape-decoded bytes comes back as the same surrogate, so
+    ``json.loads(line)[...].encode("utf-8", "surrogateescape")`` gives the original bytes.
+    Raises ValueError for NaN or infinity, which JSON cannot hold."""
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    return _LINE_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8") + b"\n"

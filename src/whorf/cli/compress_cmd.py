@@ -9,11 +9,14 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from whorf.cli.app import UserError, app, err, handle_errors
 from whorf.config import CompressOptions
 from whorf.registry import DEFAULT_MODEL
-from whorf.textio import decode
+from whorf.domain import check as check_domain
+from whorf.jsonl import compress_rows, compress_safely, split_rows
+from whorf.textio import json_line
 
 FILE_ARG = typer.Argument("-", help="Input file, or - for standard input.")
 MODEL_OPT = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model name (whorf-mini, a registered model) or model directory.")
@@ -59,10 +62,13 @@ def compress(
     jsonl: bool = typer.Option(False, "--jsonl", help="Input is JSONL: add 'compressed' and 'stats' to each object."),
     field: str = typer.Option("auto", "--field", help="With --jsonl: the field to compress (auto: text, output or content)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
-    batch: int = typer.Option(32, "--batch", help="With --jsonl: rows compressed together."),
+    batch: int = typer.Option(32, "--batch", help="With --jsonl: rows compressed together (at least 1)."),
 ) -> None:
     """Compress a tool output, log, diff, JSON or prose; the result goes to stdout."""
     options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain)
+    check_domain(domain)
+    if batch < 1:
+        raise UserError(f"--batch must be at least 1, not {batch}")
     data = read_input(file)
     comp = make_compressor(model, runtime)
     sink = out.open("wb") if out else sys.stdout.buffer
@@ -70,9 +76,11 @@ def compress(
         if jsonl:
             _compress_jsonl(comp, data, options, field, batch, sink, stats)
             return
-        result = comp.compress(data, options)
+        result = compress_safely(comp, [data], options)[0]
+        if (result.stats.passthrough or "").startswith("compression failed"):
+            err.print(f"whorf: warning: {result.stats.passthrough}; input passed through", markup=False, highlight=False)
         if as_json:
-            sink.write((json.dumps(result.to_dict(), ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape"))
+            sink.write(json_line(result.to_dict()))
         else:
             sink.write(result.text.encode("utf-8", "surrogateescape"))
         if stats:
@@ -84,55 +92,33 @@ def compress(
             sink.flush()
 
 
+MAX_ROW_NOTES = 20  # passthrough rows reported one by one on stderr; the rest are counted
+
+
 def _compress_jsonl(comp, data: bytes, options: CompressOptions, field: str, batch: int, sink, show_stats: bool) -> None:
     from rich.progress import Progress
 
-    lines = data.decode("utf-8", errors="surrogateescape").splitlines()
-    bad = 0
-    totals = [0, 0]
-    with Progress(console=err, transient=True, disable=len(lines) < 50) as progress:
-        task = progress.add_task("compressing", total=len(lines))
-        for start in range(0, len(lines), batch):
-            chunk = lines[start:start + batch]
-            objs: list[tuple[int, dict, str]] = []
-            for i, line in enumerate(chunk):
-                obj, key, why = _parse_jsonl(line, field)
-                if why:
-                    bad += 1
-                    if line.strip():
-                        err.print(f"whorf: line {start + i + 1}: {why}; passed through unchanged", markup=False)
-                    continue
-                objs.append((i, obj, key))
-            results = comp.compress_batch([o[key] for _, o, key in objs], options) if objs else []
-            rendered = list(chunk)
-            for (i, obj, _), res in zip(objs, results):
-                obj["compressed"] = res.text
-                obj["stats"] = res.to_dict(words=False)["stats"]
-                totals[0] += res.stats.tokens_in
-                totals[1] += res.stats.tokens_out
-                rendered[i] = json.dumps(obj, ensure_ascii=False)
-            for line in rendered:
-                sink.write((line + "\n").encode("utf-8", "surrogateescape"))
-            progress.advance(task, len(chunk))
+    total = len(split_rows(data))
+    rows = passed = tokens_in = tokens_out = 0
+    with Progress(console=err, transient=True, disable=total < 50) as progress:
+        task = progress.add_task("compressing", total=total)
+        for row in compress_rows(comp, data, options, field, batch):
+            sink.write(row.render())
+            rows += 1
+            if row.reason:
+                passed += 1
+                if passed <= MAX_ROW_NOTES and row.raw.strip():
+                    err.print(f"whorf: line {row.number}: {row.reason}; passed through", markup=False, highlight=False)
+            elif row.result is not None:
+                tokens_in += row.result.stats.tokens_in
+                tokens_out += row.result.stats.tokens_out
+            progress.advance(task)
+    if passed > MAX_ROW_NOTES:
+        err.print(f"whorf: {passed - MAX_ROW_NOTES} more rows passed through", markup=False)
     if show_stats:
-        rate = totals[1] / totals[0] if totals[0] else 1.0
-        err.print(f"whorf: {len(lines) - bad} rows compressed, {bad} passed through, tokens {totals[0]}->{totals[1]} ({rate:.2f})", markup=False)
-
-
-def _parse_jsonl(line: str, field: str) -> tuple[dict, str, str | None]:
-    if not line.strip():
-        return {}, "", "empty line"
-    try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        return {}, "", f"invalid JSON ({exc})"
-    if not isinstance(obj, dict):
-        return {}, "", "not a JSON object"
-    keys = ("text", "output", "content") if field == "auto" else (field,)
-    for key in keys:
-        if isinstance(obj.get(key), str):
-            return obj, key, None
-    return {}, "", f"no string field {' or '.join(keys)}"
+        rate = tokens_out / tokens_in if tokens_in else 1.0
+        err.print(f"whorf: {rows} rows: {rows - passed} compressed, {passed} passed through, "
+                  f"tokens {tokens_in}->{tokens_out} ({rate:.2f})", markup=False, highlight=False)
 
 
 @app.command()
@@ -161,14 +147,14 @@ def explain(
     elif scores:
         table = Table("word", "score", "decision", "must-keep")
         for row in score_rows(result):
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # words are data, never Rich markup
         console.print(table)
     else:
         console.print(to_rich(result))
     err.print(result.stats.line(), markup=False, highlight=False)
     if html:
         html.write_text(to_html(result), encoding="utf-8", errors="surrogateescape")
-        err.print(f"wrote {html}")
+        err.print(f"wrote {html}", markup=False, highlight=False)
 
 
 @app.command("export-onnx")
