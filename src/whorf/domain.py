@@ -40,8 +40,10 @@ _DIAG = re.compile(
     r"\s+at [\w.$<>]+\(\S*\)|(PASS|FAIL) \S+\.(js|ts|jsx|tsx)|Tests?:\s+\d+|"
     r"\w+(Error|Exception): |error TS\d+:|npm ERR!|make(\[\d+\])?: \*\*\*|collected \d+ items)"
 )
-_SEARCH = re.compile(r"^(?=[^\s:]*[A-Za-z])[^\s:]+:\d+[:-]")
+_EXCEPTION_LINE = re.compile(r"^(Traceback \(most recent call last\)|[\w.]*(Error|Exception): )")
+_SEARCH = re.compile(r"^[^\s:]*(/|\.[A-Za-z]\w{0,7})[^\s:]*:\d+[:-]")  # path:line: (a path has / or .ext)
 _TREE = re.compile(r"^\s*([│├└]|[|`]--)|^total \d+$|^[-dlcbps][rwxsStT-]{9}[.+@]?\s")
+_PATH_LINE = re.compile(r"^\.?\.?/?[\w@+-]+(\.[\w-]+)*(/[\w@+.-]+)+/?$|^[\w@+-]+\.[A-Za-z]\w{0,7}$")
 _NUMBERED = re.compile(r"^\s*\d+[:|\t]\s?")
 _CODE = re.compile(
     r"^\s*(def |class |import |from \S+ import|fn |pub |let |const |function |return\b|#include|"
@@ -63,7 +65,7 @@ def route(text: str) -> str:
     if any(_DIFF.match(ln) for ln in lines[:50]) and sum(bool(_DIFF.match(ln)) for ln in lines) >= 2:
         return "diff"
     diag = sum(bool(_DIAG.match(ln)) for ln in lines)
-    if diag >= 2 and (diag / n >= 0.1 or any(ln.startswith("Traceback (most recent call last)") for ln in lines)):
+    if diag >= 2 and (diag / n >= 0.1 or any(_EXCEPTION_LINE.match(ln) for ln in lines)):
         return "diagnostics"
     if sum(bool(_SEARCH.match(ln)) for ln in lines) / n >= 0.5:
         return "search"
@@ -86,6 +88,8 @@ def is_table(lines: list[str]) -> bool:
     if len(lines) < 3:
         return False
     if sum(bool(_TREE.match(ln)) for ln in lines) / len(lines) >= 0.5:
+        return True
+    if sum(bool(_PATH_LINE.match(ln)) for ln in lines) / len(lines) >= 0.6:  # find, ls -1, git ls-files
         return True
     header = lines[0].split()
     ruled = set(lines[1].strip()) <= set("-=+| ")  # sqlite3 -column, psql: a rule under the header
