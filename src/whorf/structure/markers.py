@@ -25,6 +25,7 @@ UNITS = {"line": ("line", "lines"), "row": ("row", "rows"), "item": ("item", "it
 # What a marker line looks like; used by tests and by anyone stripping markers from the output.
 MARKER_LINE = re.compile(r"^\s*\[\.\.\. (\d+) (?:[\w-]+ )?(\w+) omitted(?:, varying: [^\n]*)?; (whorf:[0-9a-f]{8,}) \.\.\.\]$")
 HANDLE = re.compile(r"whorf:[0-9a-f]{8,}")
+JSON_MARKER = re.compile(r'\{"whorf_omitted": \d+, (?:"shared": \{.*?\}, )?"handle": "whorf:[0-9a-f]{8,}"\},?')
 JSON_KEY = "whorf_omitted"
 
 
@@ -52,5 +53,7 @@ def json_marker_text(count: int, handle: str, shared: dict) -> str:
 
 
 def strip_markers(text: str) -> str:
-    """The text with marker lines removed (for the subsequence invariant and for metrics)."""
+    """The text with marker lines and JSON marker elements removed (for the subsequence invariant and for
+    metrics)."""
+    text = JSON_MARKER.sub("", text)
     return "".join(ln for ln in text.splitlines(keepends=True) if not MARKER_LINE.match(ln.rstrip("\r\n")))

@@ -89,9 +89,10 @@ def _field_outliers(key: str, values: list[Any]) -> dict[int, str]:
         for i, v in enumerate(values):
             if v is not None:
                 out[i] = f"{key} is set where most are null"
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present)
     labels = [_label(v) for v in values]
     counts = Counter(labels)
-    if 2 <= len(counts) <= min(12, max(3, n // 4)):  # a categorical field
+    if not numeric and 2 <= len(counts) <= min(12, max(3, n // 4)):  # a categorical field
         for i, lab in enumerate(labels):
             if counts[lab] <= max(1, n // 20) and lab != "null":
                 out.setdefault(i, f"rare {key}={_short(values[i])}")
