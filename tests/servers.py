@@ -133,9 +133,9 @@ def _anthropic_turn(body: dict) -> tuple[str, dict | None]:
         for block in blocks:
             content = block.get("content") if isinstance(block, dict) else None
             text = content if isinstance(content, str) else json.dumps(content)
-            found = HANDLE.search(text or "")
-            if block.get("type") == "tool_result" and found:
-                return "Let me see the full output.", {"id": "toolu_whorf_1", "name": "whorf_retrieve", "input": {"handle": found.group(0)}}
+            found = HANDLE.findall(text or "")
+            if block.get("type") == "tool_result" and found:  # the last handle names the whole output
+                return "Let me see the full output.", {"id": "toolu_whorf_1", "name": "whorf_retrieve", "input": {"handle": found[-1]}}
     return "ok", None
 
 
@@ -147,9 +147,9 @@ def _openai_turn(body: dict) -> tuple[str, dict | None]:
         text = last.get("content") if isinstance(last.get("content"), str) else json.dumps(last.get("content"))
         return f"retrieved {len(text)} chars: {text[:40]}", None
     if "whorf_retrieve" in tools and last.get("role") == "tool":
-        found = HANDLE.search(last.get("content") if isinstance(last.get("content"), str) else json.dumps(last.get("content")))
+        found = HANDLE.findall(last.get("content") if isinstance(last.get("content"), str) else json.dumps(last.get("content")))
         if found:
-            return "", {"id": "call_whorf_1", "name": "whorf_retrieve", "arguments": json.dumps({"handle": found.group(0)})}
+            return "", {"id": "call_whorf_1", "name": "whorf_retrieve", "arguments": json.dumps({"handle": found[-1]})}
     return "ok", None
 
 

@@ -107,7 +107,7 @@ class BodyCompressor:
         if self.originals is None:
             return compressed
         handle = self.originals.put(original)
-        return f"{compressed}\n[whorf: output compressed; whorf_retrieve(\"{handle}\") returns it in full]"
+        return f"{compressed}\n[shortened; full output: whorf_retrieve {handle}]"
 
     async def _decide_new(self, new: dict[str, Slot], reason: str | None, request_id: str, api: str) -> dict:
         """Compress the new outputs (or record why not): key -> Outcome, or Form for an original."""

@@ -95,22 +95,29 @@ _SCALAR = re.compile(r"[^,\]}\s]+")
 
 
 def string_spans(text: str, wanted: set[Path]) -> dict[Path, tuple[int, int]]:
-    """Character spans of the JSON string tokens at ``wanted`` paths in ``text`` (already valid JSON).
+    """Character spans of the JSON values at ``wanted`` paths in ``text`` (already valid JSON).
 
     An iterative scanner (no recursion, linear time). Duplicate keys: the last one wins, as in ``json``.
+    Works for any value (strings, containers, scalars); the root is the empty path.
     """
     lengths = {len(p) for p in wanted}
     spans: dict[Path, tuple[int, int]] = {}
     keys: list = []  # the current path
     kinds: list[str] = []  # "o" (object) or "a" (array) per level
+    starts: list[tuple[Path | None, int]] = []  # per open container: its path if wanted, and where it began
     expect_key = False
     i, n = 0, len(text)
+
+    def target() -> Path | None:
+        return tuple(keys) if len(keys) in lengths and tuple(keys) in wanted else None
+
     while i < n:
         i = _WS.match(text, i).end()
         if i >= n:
             break
         c = text[i]
         if c == "{" or c == "[":
+            starts.append((target(), i))
             kinds.append("o" if c == "{" else "a")
             keys.append(None if c == "{" else 0)
             expect_key = c == "{"
@@ -118,6 +125,9 @@ def string_spans(text: str, wanted: set[Path]) -> dict[Path, tuple[int, int]]:
         elif c == "}" or c == "]":
             kinds.pop()
             keys.pop()
+            path, start = starts.pop()
+            if path is not None:
+                spans[path] = (start, i + 1)
             expect_key = False
             i += 1
         elif c == ",":
@@ -132,12 +142,36 @@ def string_spans(text: str, wanted: set[Path]) -> dict[Path, tuple[int, int]]:
             end = _STRING.match(text, i).end()
             if expect_key:
                 keys[-1] = json.loads(text[i:end])
-            elif len(keys) in lengths and tuple(keys) in wanted:
-                spans[tuple(keys)] = (i, end)
+            elif (path := target()) is not None:
+                spans[path] = (i, end)
             i = end
         else:
-            i = _SCALAR.match(text, i).end()
+            end = _SCALAR.match(text, i).end()
+            if (path := target()) is not None:
+                spans[path] = (i, end)
+            i = end
     return spans
+
+
+def append_items(raw: bytes, path: Path, items: list) -> bytes:
+    """``raw`` with ``items`` appended to the JSON array at ``path`` (the rest of the bytes unchanged)."""
+    text = raw.decode("utf-8")
+    span = string_spans(text, {path}).get(path)
+    if span is None or text[span[0]] != "[":
+        raise ValueError("no array at that path")
+    inner = text[span[0] + 1:span[1] - 1]
+    added = ",".join(json.dumps(item, ensure_ascii=False) for item in items)
+    sep = "," if inner.strip() else ""
+    return (text[:span[1] - 1] + sep + added + text[span[1] - 1:]).encode("utf-8")
+
+
+def insert_key(raw: bytes, key: str, value) -> bytes:
+    """``raw`` (a JSON object) with ``key`` added first; the rest of the bytes unchanged."""
+    text = raw.decode("utf-8")
+    start = text.index("{")
+    rest = text[start + 1:]
+    sep = "," if rest.strip() != "}" else ""
+    return (text[:start + 1] + json.dumps(key) + ":" + json.dumps(value, ensure_ascii=False) + sep + rest).encode("utf-8")
 
 
 def splice(raw: bytes, replacements: dict[Path, str]) -> bytes:
