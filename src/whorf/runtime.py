@@ -1,18 +1,24 @@
 """Runtimes: turn a batch of (input_ids, attention_mask) into final scores [B, L].
 
-``torch`` (fp32), ``torch-bf16`` (bf16 autocast, fastest on CPUs with AMX/AVX-512 BF16), ``onnx`` and
-``onnx-int8`` (ONNX Runtime on the files ``whorf export-onnx`` writes).
+``auto`` (the default) is the light path when the model directory ships its ONNX graph
+(``model.int8.onnx`` + ``tokenizer.json``: ONNX Runtime and ``tokenizers`` only, no torch), else
+``torch``. ``torch`` (fp32) and ``torch-bf16`` (bf16 autocast, fast only on CPUs with AMX or
+AVX512-BF16) need the ``train`` extra; ``onnx`` and ``onnx-int8`` run the files ``whorf export-onnx``
+writes (exported once and cached when the model does not ship them).
+
+Nothing heavy is imported here at module level: torch and onnxruntime load when a runtime is built.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import torch
 
-RUNTIMES = ("torch", "torch-bf16", "onnx", "onnx-int8")
+AUTO = "auto"
+RUNTIMES = (AUTO, "torch", "torch-bf16", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx"}
 
 
@@ -23,18 +29,20 @@ class Runtime(Protocol):
 
 
 class TorchRuntime:
-    def __init__(self, model: torch.nn.Module, bf16: bool = False):
+    def __init__(self, model, bf16: bool = False):
         self.model = model.eval()
         self.bf16 = bf16
         self.name = "torch-bf16" if bf16 else "torch"
 
-    @torch.inference_mode()
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        ids = torch.from_numpy(input_ids)
-        mask = torch.from_numpy(attention_mask)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            final = self.model(ids, mask).final
-        return final.float().numpy()
+        import torch
+
+        with torch.inference_mode():
+            ids = torch.from_numpy(np.ascontiguousarray(input_ids, dtype=np.int64))
+            mask = torch.from_numpy(np.ascontiguousarray(attention_mask, dtype=np.int64))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                final = self.model(ids, mask).final
+            return final.float().numpy()
 
 
 class OnnxRuntime:
@@ -43,15 +51,17 @@ class OnnxRuntime:
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.path = Path(path)
         self.name = name
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         (out,) = self.session.run(
             ["final_scores"],
-            {"input_ids": input_ids.astype(np.int64), "attention_mask": attention_mask.astype(np.int64)},
+            {"input_ids": input_ids.astype(np.int64, copy=False), "attention_mask": attention_mask.astype(np.int64, copy=False)},
         )
         return out
 
@@ -60,3 +70,37 @@ def check(name: str) -> str:
     if name not in RUNTIMES:
         raise ValueError(f"unknown runtime {name!r}: use one of {', '.join(RUNTIMES)}")
     return name
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def resolve(name: str, light_graph: bool) -> str:
+    """The concrete runtime for ``name``: ``auto`` is ``onnx-int8`` when the model ships a valid
+    graph (``light_graph``), else ``torch``."""
+    check(name)
+    if name != AUTO:
+        return name
+    if light_graph:
+        return "onnx-int8"
+    if not torch_available():
+        raise RuntimeError(
+            "this model ships no ONNX graph and torch is not installed: install the training extra "
+            "(pip install 'whorf[train]') or export the graph with `whorf ship-onnx MODEL_DIR`"
+        )
+    return "torch"
+
+
+def cpu_features() -> dict[str, bool]:
+    """The CPU features that decide int8/bf16 speed (Linux /proc/cpuinfo; empty elsewhere)."""
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    try:
+        flags = set()
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        return {}
+    return {f: f in flags for f in wanted}

@@ -1,0 +1,36 @@
+"""``whorf ship-onnx``: put a model's int8 ONNX graph and tokenizer into its directory (the light path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from whorf.cli.app import UserError, app, err, handle_errors
+
+
+@app.command("ship-onnx")
+@handle_errors
+def ship_onnx(
+    model: Path = typer.Argument(Path("src/whorf/models/whorf-mini"), help="Model directory (whorf.json + adapter.safetensors)."),
+    gate_data: Optional[List[Path]] = typer.Option(None, "--gate-data", help="Labelled JSONL files: gate the graph on their held-out rows."),
+    gate_limit: int = typer.Option(0, "--gate-limit", help="Gate on at most this many held-out rows (0: all)."),
+) -> None:
+    """Export MODEL to model.int8.onnx + tokenizer.json inside it, so it runs without torch (needs the train extra)."""
+    from whorf.gate import held_out_texts
+    from whorf.onnx_export import ship
+
+    if not (model / "whorf.json").is_file():
+        raise UserError(f"{model} is not a model directory (no whorf.json)")
+    texts = held_out_texts(gate_data, gate_limit or None) if gate_data else None
+    meta = ship(model, texts)
+    for name, p in meta["parity"].items():
+        err.print(f"parity {name}: max |diff| {p['max_abs_diff']:.2e}, token keep agreement {p['decision_agreement']:.4f}", markup=False)
+    if "gate" in meta:
+        g = meta["gate"]
+        err.print(f"gate {'PASS' if g['passed'] else 'FAIL'}: agreement {g['agreement']:.4f}, exact_keep_pct drop {g['exact_keep_pct_drop']:+.4f} on {g['rows']} rows", markup=False)
+    graph = model / meta["graph"]
+    print(f"{graph} ({graph.stat().st_size / 1e6:.1f} MB)")
+    if "gate" in meta and not meta["gate"]["passed"]:
+        raise typer.Exit(1)

@@ -1,0 +1,115 @@
+"""The speed gate: a faster runtime may not make worse decisions.
+
+``gate(model, texts)`` scores the same texts with the candidate (the light int8 ONNX path by default)
+and with the fp32 PyTorch model (the reference, with the pre-issue-11 window overlap of a quarter
+unless ``reference_overlap`` says otherwise) and compares the model-alone keep decisions (no must-keep
+override, threshold plus the domain bias):
+
+- ``agreement``: fraction of words with the same keep decision (required >= 0.99);
+- ``exact_keep_pct_drop``: mean exact_keep_pct of the reference's model-alone output minus the
+  candidate's (required <= 0.005).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+MIN_AGREEMENT = 0.99
+MAX_EXACT_KEEP_DROP = 0.005
+LEGACY_OVERLAP = 0.25
+
+
+@dataclass
+class GateResult:
+    candidate: str
+    reference: str
+    rows: int
+    words: int
+    agreement: float
+    exact_keep_pct_reference: float
+    exact_keep_pct_candidate: float
+    exact_keep_pct_drop: float
+    passed: bool
+
+    def line(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        return (f"gate {verdict}: {self.candidate} vs {self.reference} on {self.rows} rows ({self.words} words): "
+                f"keep-decision agreement {self.agreement:.4f} (>= {MIN_AGREEMENT}), model-alone exact_keep_pct "
+                f"{self.exact_keep_pct_reference:.4f} -> {self.exact_keep_pct_candidate:.4f} "
+                f"(drop {self.exact_keep_pct_drop:+.4f}, <= {MAX_EXACT_KEEP_DROP})")
+
+
+def model_decisions(comp, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
+    """(segmented text, model-alone keep decisions) per text, as the compressor's word model decides."""
+    from whorf import domain as domains
+    from whorf.segment import segment
+
+    route = getattr(domains, "route", None) or domains.detect
+    config = comp.config
+    segs, doms = [], []
+    for text in texts:
+        segs.append(segment(text))
+        doms.append(route(text))
+    prefixes = [config.domain_prefixes.get(d, "") if config.use_domain_prefix else "" for d in doms]
+    scores = comp.scorer.score([[w.text for w in s.words] for s in segs], prefixes)
+    out = []
+    for seg, dom, s in zip(segs, doms, scores):
+        out.append((seg, s > config.threshold + config.domain_bias.get(dom, 0.0)))
+    return out
+
+
+def compare(candidate, reference, texts: Sequence[str]) -> GateResult:
+    """Gate numbers for two loaded compressors on ``texts``."""
+    from whorf.eval.metrics import exact_keep_pct
+    from whorf.segment import rebuild
+
+    texts = [t for t in texts if t and t.strip()]
+    cand = model_decisions(candidate, texts)
+    ref = model_decisions(reference, texts)
+    same = total = 0
+    keep_ref, keep_cand = [], []
+    for text, (seg, c), (_, r) in zip(texts, cand, ref):
+        same += int((c == r).sum())
+        total += len(c)
+        keep_ref.append(exact_keep_pct(text, rebuild(seg, r.tolist())))
+        keep_cand.append(exact_keep_pct(text, rebuild(seg, c.tolist())))
+    agreement = same / total if total else 1.0
+    ek_ref = float(np.mean(keep_ref)) if keep_ref else 1.0
+    ek_cand = float(np.mean(keep_cand)) if keep_cand else 1.0
+    drop = ek_ref - ek_cand
+    return GateResult(candidate.runtime.name, reference.runtime.name, len(texts), total, round(agreement, 6),
+                      round(ek_ref, 6), round(ek_cand, 6), round(drop, 6),
+                      agreement >= MIN_AGREEMENT and drop <= MAX_EXACT_KEEP_DROP)
+
+
+def gate(model: str | Path = "whorf-mini", texts: Sequence[str] = (), runtime: str = "onnx-int8",
+         reference_loaded=None, reference_overlap: float = LEGACY_OVERLAP, onnx_dir: str | Path | None = None) -> GateResult:
+    """Candidate ``runtime`` of ``model`` against its fp32 torch model on ``texts`` (held-out rows).
+
+    Needs torch (the reference). ``reference_loaded`` reuses an already loaded ``whorf.model.Loaded``.
+    """
+    from whorf.compressor import Compressor
+
+    candidate = Compressor(model, runtime=runtime, onnx_dir=onnx_dir)
+    if reference_loaded is None:
+        from whorf import model as modeling
+        from whorf import registry
+
+        directory = registry.find(str(model))
+        reference_loaded = modeling.load(directory)
+    reference = Compressor(reference_loaded, runtime="torch")
+    reference.scorer.overlap = reference_overlap
+    return compare(candidate, reference, texts)
+
+
+def held_out_texts(paths: Sequence[str | Path], limit: int | None = None, held_out_pct: int = 10) -> list[str]:
+    """Texts of the fixed held-out split of these data files (whorf.data's hash split)."""
+    from whorf import data
+
+    rows, _ = data.read_all(list(paths))
+    texts = [r.text for r in rows if r.held_out(held_out_pct)]
+    return texts[:limit] if limit else texts
