@@ -29,6 +29,11 @@ def proxy(
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Keep words scoring above this."),
     deadline_ms: float = typer.Option(2000, "--deadline-ms", help="Past this, forward the original (counted as a failure)."),
     max_queue: int = typer.Option(4, "--max-queue", help="With this many requests already waiting for compression, forward new ones uncompressed at once."),
+    retrieve: bool = typer.Option(False, "--retrieve", help="Offer the model a whorf_retrieve tool that returns what was cut."),
+    persist_forms: bool = typer.Option(False, "--persist-forms", help="Remember each output's form in the database (stable across restarts)."),
+    cache_mb: int = typer.Option(256, "--cache-mb", help="Memory bound of the cache of compressed outputs."),
+    kill_after_s: float = typer.Option(30.0, "--kill-after-s", help="Restart the compression worker when one job runs this long."),
+    dashboard_token: Optional[str] = typer.Option(None, "--dashboard-token", help="Also serve /dashboard to non-loopback hosts that pass this token."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m"),
     runtime: str = typer.Option("torch", "--runtime"),
 ) -> None:
@@ -36,14 +41,16 @@ def proxy(
     import uvicorn
 
     from whorf.proxy.app import ProxyConfig, create_app
+    from whorf.proxy.guard import redact_url
 
     if not upstream.startswith(("http://", "https://")):
         raise UserError("--upstream must be an http:// or https:// URL")
     config = ProxyConfig(upstream=upstream, host=host, port=port, log_pairs=log_pairs, db_url=db, min_chars=min_chars,
                          exclude_tools=tuple(exclude_tool), rate=rate, threshold=threshold, deadline_ms=deadline_ms, max_queue=max_queue,
-                         model=model, runtime=runtime)
+                         model=model, runtime=runtime, retrieve=retrieve, persist_forms=persist_forms,
+                         cache_bytes=cache_mb * 2**20, kill_after_s=kill_after_s, dashboard_token=dashboard_token)
     application = create_app(config)
-    err.print(f"whorf proxy on http://{host}:{port} -> {upstream} (dashboard: http://{host}:{port}/dashboard)")
+    err.print(f"whorf proxy on http://{host}:{port} -> {redact_url(upstream)} (dashboard: http://{host}:{port}/dashboard)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

@@ -11,6 +11,7 @@ request. Only relative paths are forwarded, to the configured upstream.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -163,7 +164,7 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
     async def stats() -> JSONResponse:
         snap = proxy.stats.snapshot()
         writer = proxy.writer
-        snap.update({"model": worker.model_id, "upstream": redact_url(config.upstream), "logging_pairs": config.log_pairs,
+        snap.update({"pid": os.getpid(), "model": worker.model_id, "upstream": redact_url(config.upstream), "logging_pairs": config.log_pairs,
                      "pairs_written": writer.written if writer else 0, "pairs_lost": writer.lost if writer else 0,
                      "pair_retries": writer.retries if writer else 0, "worker_restarts": worker.restarts,
                      "forms": proxy.forms.snapshot()})
