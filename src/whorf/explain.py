@@ -1,4 +1,5 @@
-"""Show what compression did: every word kept or dropped, with its score (terminal and HTML)."""
+"""Show what compression did: the structural decisions (collapsed runs, kept outliers, headers, headlines)
+and every word kept or dropped, with its score (terminal and HTML)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,32 @@ STYLE_MUST = "bold cyan"
 STYLE_DROPPED = "dim red strike"
 
 
+STYLE_STRUCTURE = "bold magenta"
+
+
+def structure_lines(result: Compressed) -> list[str]:
+    """One line per structural decision, in input order: what was collapsed or kept, and why."""
+    rows = []
+    handles = {o.line: o for o in result.omissions}
+    for note in sorted(result.notes, key=lambda n: n.line):
+        extra = ""
+        if note.action == "collapsed" and note.line in handles:
+            o = handles[note.line]
+            extra = f" -> {o.handle} (whorf retrieve {o.handle})"
+        rows.append(f"line {note.line + 1}: {note.action}: {note.reason}{extra}")
+    return rows
+
+
 def to_rich(result: Compressed) -> Text:
-    """The original text with kept words green, must-keep words bold cyan, dropped ones struck."""
+    """The structural decisions, then the original text with kept words green, must-keep words bold cyan,
+    dropped ones struck (words the structure omitted are struck too)."""
     out = Text()
+    decisions = structure_lines(result)
+    if decisions:
+        out.append(f"structure: {result.stats.domain}, {len(result.markers)} markers\n", style=STYLE_STRUCTURE)
+        for line in decisions:
+            out.append(f"  {line}\n", style=STYLE_STRUCTURE)
+        out.append("\n")
     source = _source(result)
     pos = 0
     for w in result.words:
@@ -28,7 +52,9 @@ def to_rich(result: Compressed) -> Text:
 
 
 def score_rows(result: Compressed) -> list[tuple[str, str, str, str]]:
-    return [(w.text, f"{w.score:.3f}", "keep" if w.kept else "drop", "must" if w.must_keep else "") for w in result.words]
+    """(word, score, decision, must-keep); words the structure decided show ``structure`` for a score."""
+    return [(w.text, f"{w.score:.3f}" if w.by == "model" else "structure", "keep" if w.kept else "drop",
+             "must" if w.must_keep else "") for w in result.words]
 
 
 def to_html(result: Compressed, title: str = "whorf explain") -> str:
@@ -44,6 +70,8 @@ def to_html(result: Compressed, title: str = "whorf explain") -> str:
     parts.append(html.escape(source[pos:]))
     s = result.stats
     summary = html.escape(s.line())
+    decisions = "".join(f"<li>{html.escape(line)}</li>" for line in structure_lines(result))
+    decisions = f'<h2>Structural decisions</h2><ul class="structure">{decisions}</ul>' if decisions else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -57,6 +85,7 @@ pre {{ background: #fff; border: 1px solid #ddd; padding: 1rem; white-space: pre
 <h1>{html.escape(title)}</h1>
 <p class="summary">{summary}</p>
 <p class="legend"><span class="kept">kept</span><span class="must">must-keep (kept)</span><span class="dropped">dropped</span></p>
+{decisions}
 <pre>{''.join(parts)}</pre>
 <h2>Compressed</h2>
 <pre>{html.escape(result.text)}</pre>

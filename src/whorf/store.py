@@ -10,6 +10,7 @@ exactly what went in.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import threading
 import time
@@ -20,6 +21,7 @@ from whorf.registry import cache_dir
 
 PREFIX = "whorf:"
 DIGITS = 8
+HANDLE_TEXT = re.compile(r"(whorf:)?[0-9a-f]{8,64}")
 
 
 def handle_of(original: str) -> str:
@@ -91,3 +93,8 @@ class Store:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def retrieve(handle: str, store: Store | None = None) -> str | None:
+    """The original text a marker's handle names (``whorf:1f2e3d4c``), or None if unknown or expired."""
+    return (store or Store()).get(handle.strip())

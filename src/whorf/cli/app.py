@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: typer's rich help imports rich.markdown/markdown_it (~0.3 s at start-up)
 )
 err = Console(stderr=True, soft_wrap=True)
 
@@ -56,23 +57,47 @@ def handle_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-def quiet_libraries() -> None:
-    """Keep library chatter (progress bars, notices) off the user's terminal."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from transformers.utils import logging as hf_logging
+# Library notices that are noise on a user's terminal, filtered by message (never by category alone).
+QUIET_WARNINGS = (
+    (r".*TypedStorage is deprecated.*", UserWarning),
+    (r".*`resume_download` is deprecated.*", FutureWarning),
+    (r".*Please consider to run pre-processing before quantization.*", UserWarning),
+    (r".*You passed along `num_labels`.*", UserWarning),
+    (r".*torch\.onnx.*", (UserWarning, DeprecationWarning, FutureWarning)),
+)
+QUIET_MODULES = ("torch.onnx", "onnxruntime.quantization", "onnxruntime.transformers", "transformers.modeling_utils")
+COMMANDS = ("compress_cmd", "eval_cmd", "loop_cmd", "proxy_cmd", "train_cmd", "retrieve_cmd", "wrap_cmd", "ship_cmd")
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    logging.getLogger("whorf").setLevel(logging.ERROR)
+
+def quiet_libraries() -> None:
+    """Keep library chatter (progress bars, notices) off the user's terminal without importing the
+    libraries: transformers' verbosity is set through its environment variables, warnings are
+    filtered by message and by the module that raises them."""
     import warnings
 
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.getLogger("whorf").setLevel(logging.ERROR)
+    for name in ("onnxruntime", "root"):
+        logging.getLogger(None if name == "root" else name).setLevel(logging.ERROR)
+    for message, category in QUIET_WARNINGS:
+        for cat in category if isinstance(category, tuple) else (category,):
+            warnings.filterwarnings("ignore", message=message, category=cat)
+    for module in QUIET_MODULES:
+        warnings.filterwarnings("ignore", module=module.replace(".", r"\.") + r".*")
+
+
+def register_commands() -> None:
+    """Import every command module (each registers its commands on ``app`` when imported)."""
+    import importlib
+
+    for name in COMMANDS:
+        importlib.import_module(f"whorf.cli.{name}")
 
 
 def main() -> None:
-    from whorf.cli import compress_cmd, eval_cmd, loop_cmd, proxy_cmd, train_cmd  # noqa: F401 - registers the commands
-
+    register_commands()
     quiet_libraries()
     app()
 

@@ -1,0 +1,71 @@
+"""The store of omitted originals and ``whorf retrieve``: what a marker omitted comes back byte for byte."""
+
+import os
+import subprocess
+import sys
+import time
+
+from whorf.config import CompressOptions
+from whorf.explain import structure_lines, to_html
+from whorf.store import Store, handle_of, retrieve
+from whorf.structure.markers import MARKER_LINE
+
+from conftest import FIXTURES
+
+LOG = (FIXTURES / "programs" / "http_server_log.txt").read_text()
+
+
+def test_put_get_roundtrip_and_expiry(tmp_path):
+    store = Store(tmp_path / "s.sqlite", ttl_days=1)
+    text = "line one\r\n\tline two ✓ 日本語\n"
+    handle = store.put(text)
+    assert handle == handle_of(text) and store.get(handle) == text and store.get(handle[6:]) == text
+    assert store.get("whorf:00000000") is None
+    expired = Store(tmp_path / "s.sqlite", ttl_days=1e-9)
+    time.sleep(0.01)
+    assert expired.get(handle) is None
+
+
+def test_compressor_stores_what_its_markers_omit(tiny_compressor, tmp_path):
+    tiny_compressor.store = Store(tmp_path / "store.sqlite")
+    result = tiny_compressor.compress(LOG)
+    assert result.markers and result.stats.markers == len(result.markers)
+    marker_lines = [ln for ln in result.text.splitlines() if MARKER_LINE.match(ln)]
+    assert len(marker_lines) == len(result.markers)
+    for marker, omission in zip(result.markers, result.omissions):
+        original = retrieve(marker.handle, tiny_compressor.store)
+        assert original == omission.original and original in LOG
+        assert marker.count == len(original.splitlines())
+    assert result.stats.chars_out < 0.2 * result.stats.chars_in
+
+
+def test_store_off_writes_nothing(tiny_compressor, tmp_path):
+    tiny_compressor.store = Store(tmp_path / "off.sqlite")
+    result = tiny_compressor.compress(LOG, CompressOptions(store=False))
+    assert result.markers and tiny_compressor.store.get(result.markers[0].handle) is None
+
+
+def test_explain_shows_structural_decisions(tiny_compressor, tmp_path):
+    tiny_compressor.store = Store(tmp_path / "store.sqlite")
+    result = tiny_compressor.compress(LOG)
+    lines = structure_lines(result)
+    assert any("collapsed" in ln and "whorf retrieve" in ln for ln in lines)
+    assert any("kept" in ln for ln in lines)
+    assert "Structural decisions" in to_html(result)
+
+
+def test_cli_compress_then_retrieve(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    path = tmp_path / "access.log"
+    path.write_text(LOG)
+    out = subprocess.run([sys.executable, "-m", "whorf", "compress", str(path)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    marker = next(MARKER_LINE.match(ln) for ln in out.stdout.splitlines() if MARKER_LINE.match(ln))
+    back = subprocess.run([sys.executable, "-m", "whorf", "retrieve", marker.group(3)], capture_output=True,
+                          env=env, timeout=120)
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.decode() in LOG and back.stdout.decode().count("\n") == int(marker.group(1))
+    missing = subprocess.run([sys.executable, "-m", "whorf", "retrieve", "whorf:deadbeef"], capture_output=True,
+                             text=True, env=env, timeout=120)
+    assert missing.returncode == 2 and "no original stored" in missing.stderr
