@@ -1,30 +1,52 @@
 # The two commands of the README:
-#   make run   set up, then compress the bundled traceback with the shipped model
+#   make run   set up, then compress the bundled traceback with the shipped model (light path: int8 ONNX)
 #   make test  set up, then run the test suite
+# Others: make bench (speed benchmark, docs/benchmarks.md), make onnx (re-export the shipped model's
+# int8 graph after retraining, with the gate on held-out rows), make light (fresh venv without extras).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+SHIPPED ?= src/whorf/models/whorf-mini
+GATE_DATA ?= ../shared/data/ultrawhale
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench bench-quick onnx light clean
 
 setup: $(VENV)/.installed
 
+# The dev/test venv: torch first (the CPU build pinned by the train extra), then everything editable.
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[all,test]'
 	touch $@
 
 run: setup
-	$(VENV)/bin/whorf compress src/whorf/examples/traceback.txt --stats
+	$(VENV)/bin/whorf compress src/whorf/examples/traceback.txt --runtime auto --stats
 
 test: setup
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) bench/speed.py
+	$(PY) bench/speed.py --json runs/speed.json
+
+bench-quick: setup
+	$(PY) bench/speed.py --quick --no-install
+
+# Re-export the shipped model's graph (model.int8.onnx, tokenizer.json, onnx.json) from its adapter and
+# gate it: >= 99% keep-decision agreement with fp32 torch and exact_keep_pct drop <= 0.005 on held-out rows.
+onnx: setup
+	$(VENV)/bin/whorf ship-onnx $(SHIPPED) --gate-data $(GATE_DATA)/kompress_train_split.jsonl \
+	  --gate-data $(GATE_DATA)/kompress_agent_train.jsonl --gate-data $(GATE_DATA)/domain_train_2k.jsonl \
+	  --gate-data $(GATE_DATA)/c3_qwen_labeled.jsonl
+
+# The inference install a user gets: a fresh venv with `pip install .` (no extras, no torch).
+light:
+	rm -rf /tmp/whorf-light && python3 -m venv /tmp/whorf-light
+	/tmp/whorf-light/bin/pip install -q .
+	/tmp/whorf-light/bin/whorf compress src/whorf/examples/traceback.txt --stats > /dev/null
+	du -sh /tmp/whorf-light
 
 clean:
 	rm -rf $(VENV) build *.egg-info
