@@ -96,3 +96,13 @@ def test_keep_rate_matches_the_compressor_stats(tiny_compressor):
     count = tiny_compressor.scorer.tokens.count
     assert metrics.keep_rate(count, [w.text for w in r.words if w.kept], r.stats.tokens_in) == pytest.approx(r.stats.keep_rate, abs=1e-4)
     assert metrics.keep_rate(count, r.text.split(), r.stats.tokens_in) == pytest.approx(r.stats.keep_rate, abs=1e-4)
+
+
+def test_eval_runs_the_speed_gate_on_its_rows(tiny_model_dir, tmp_path):
+    cfg = EvalConfig(data=[str(FIXTURES / "train_small.jsonl")], model=str(tiny_model_dir), baselines=False, curve_rows=0,
+                     gate="onnx", gate_rows=8)
+    result = run(cfg)
+    gate = result["gate"]
+    assert gate["rows"] == 8 and gate["candidate"] == "onnx" and gate["passed"] == (gate["agreement"] >= 0.99 and gate["exact_keep_pct_drop"] <= 0.005)
+    reports.write(result, tmp_path / "r", plots=False)
+    assert "## Speed gate" in (tmp_path / "r" / "report.md").read_text()

@@ -29,6 +29,7 @@ def evaluate(
     curve_rows: int = typer.Option(150, "--curve-rows", help="Rows per dataset for the trade-off curves (0: no curves)."),
     compare: Optional[Path] = typer.Option(None, "--compare", help="An older report.json to flag regressions against."),
     fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="Exit with code 3 when --compare finds a regression."),
+    gate: Optional[str] = typer.Option(None, "--gate", help="Also hold this faster runtime (e.g. onnx-int8) to the fp32 model's decisions; exit 4 when it fails."),
 ) -> None:
     """Evaluate a model: exact_keep_pct, keep_rate, sem_sim, F1, with and without the override, vs baselines."""
     from whorf.eval import report as reports
@@ -46,7 +47,7 @@ def evaluate(
         old = json.loads(compare.read_text())
     cfg = EvalConfig(data=[str(d) for d in data], heretic=[str(h) for h in heretic], model=model, rate=rate,
                      threshold=threshold, baselines=baselines, split=split, limit=limit, runtime=runtime, embedder=embedder,
-                     curve_rows=curve_rows)
+                     curve_rows=curve_rows, gate=gate)
     result = run(cfg, progress=lambda p: err.print(f"[dim]evaluated {p}[/]"))
     regressions = reports.compare(result, old) if old else None
     if report:
@@ -60,8 +61,12 @@ def evaluate(
                   f"keep_rate {m['keep_rate']:.3f}, sem_sim {m['sem_sim']:.3f} (with the override exact is 1.0 by construction)")
         else:
             print(f"{ds['name']}: no rows scored")
+    if result.get("gate"):
+        print(result["gate"]["line"])
     if regressions:
         for r in regressions:
             err.print(f"[red]regression[/] {r['what']}: {r['old']:.3f} -> {r['new']:.3f}")
         if fail_on_regression:
             raise typer.Exit(3)
+    if result.get("gate") and not result["gate"]["passed"]:
+        raise typer.Exit(4)

@@ -49,6 +49,8 @@ def to_markdown(report: dict, regressions: list[dict] | None = None) -> str:
             lines.append("")
         for plot in ds.get("plots", []):
             lines += [f"![{plot}]({plot})", ""]
+    if report.get("gate"):
+        lines += ["## Speed gate", "", report["gate"]["line"], ""]
     if regressions is not None:
         lines += ["## Regressions against the previous report", ""]
         lines += [f"- {r['what']}: {_fmt(r['old'])} -> {_fmt(r['new'])}" for r in regressions] or ["None."]

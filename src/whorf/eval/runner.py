@@ -38,6 +38,8 @@ class EvalConfig:
     curve_rows: int = 150
     heretic: list[str] = field(default_factory=list)
     label_rule: str = "aligned"
+    gate: str | None = None  # a faster runtime (e.g. onnx-int8) to hold to the fp32 model's decisions (whorf.gate)
+    gate_rows: int = 200  # rows of the standard datasets the gate compares on
 
 
 @dataclass
@@ -64,7 +66,32 @@ def run(cfg: EvalConfig, comp=None, progress=None) -> dict:
         report["datasets"].append(evaluate_file(path, cfg, comp, embed, heretic=path in cfg.heretic))
         if progress:
             progress(path)
+    if cfg.gate:
+        report["gate"] = speed_gate(cfg, comp)
     return report
+
+
+def speed_gate(cfg: EvalConfig, comp) -> dict:
+    """helper C's speed gate (``whorf.gate``) on the rows this evaluation scored: the ``cfg.gate``
+    runtime's model-alone decisions against the fp32 torch model's."""
+    from dataclasses import asdict
+
+    from whorf import model as modeling
+    from whorf.gate import gate
+
+    texts = [r.text for path in cfg.data for r in _rows(path, cfg)[0]][: cfg.gate_rows]
+    reference = modeling.Loaded(comp.model, comp.tokenizer, comp.config) if comp.runtime.name.startswith("torch") else None
+    result = gate(cfg.model, texts, runtime=cfg.gate, reference_loaded=reference)
+    return {**asdict(result), "line": result.line()}
+
+
+def _rows(path: str, cfg: EvalConfig, heretic: bool = False) -> tuple[list[datasets.Row], datasets.FileReport, bool]:
+    """The rows of ``path`` this evaluation uses: its split (heretic sets whole), at most ``limit``."""
+    rows, file_report = datasets.read(path)
+    heretic = heretic or datasets.is_heretic(path, rows)
+    if cfg.split != "all" and not heretic:  # heretic sets are evaluation-only: always whole
+        rows = [r for r in rows if r.split() == cfg.split]
+    return (rows[: cfg.limit] if cfg.limit else rows), file_report, heretic
 
 
 def _score_rows(comp, rows: list[datasets.Row], rule: str) -> tuple[list[Scored], list[dict]]:
@@ -108,12 +135,7 @@ def _decisions(s: Scored, threshold: float, rate: float | None, override: bool) 
 
 
 def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False) -> dict:
-    rows, file_report = datasets.read(path)
-    heretic = heretic or datasets.is_heretic(path, rows)
-    if cfg.split != "all" and not heretic:  # heretic sets are evaluation-only: always whole
-        rows = [r for r in rows if r.split() == cfg.split]
-    if cfg.limit:
-        rows = rows[: cfg.limit]
+    rows, file_report, heretic = _rows(path, cfg, heretic)
     scored, failed = _score_rows(comp, rows, cfg.label_rule)
     threshold = cfg.threshold if cfg.threshold is not None else comp.config.threshold
     count = comp.scorer.tokens.count
