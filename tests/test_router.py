@@ -33,8 +33,8 @@ def test_router_labels_each_structure(text, domain):
 EXPECTED = {
     "cargo_check": "diagnostics", "gcc_wall": "diagnostics", "pytest_verbose": "diagnostics",
     "python_traceback": "diagnostics", "node_traceback": "diagnostics", "python_compileall": "diagnostics",
-    "git_diff": "diff", "git_grep": "search", "ls_long": "table", "df_h": "table", "ps_aux": "table",
-    "sqlite_column": "table", "json_jobs": "json", "pip_list_json": "json", "cargo_metadata_json": "json",
+    "git_diff": "diff", "git_grep": "search", "ls_long": "table", "df_h": "table",
+    "sqlite_column": "table", "ps_table": "table", "json_jobs": "json", "pip_list_json": "json", "cargo_metadata_json": "json",
     "http_server_log": "log",
 }
 

@@ -169,8 +169,17 @@ def listings(tmp: Path) -> None:
     case("ls_long", "ls -l /usr/lib/x86_64-linux-gnu", out, [first.split()[-1]], ["line_atomic", "header"])
     df = run(["df", "-h"], tmp)
     case("df_h", "df -h", df, ["Filesystem", "Mounted on"], ["line_atomic", "header"])
-    ps = run(["ps", "aux"], tmp)
-    case("ps_aux", "ps aux", ps, ["USER", "PID", "COMMAND"], ["line_atomic", "header"])
+    sleepers = [subprocess.Popen(["sleep", "60"]) for _ in range(30)]
+    stopped = subprocess.Popen(["sleep", "61"])
+    stopped.send_signal(19)  # SIGSTOP: the one process in state T
+    time.sleep(0.5)
+    ps = run(["ps", "-eo", "user,pid,ppid,stat,rss,etime,comm"], tmp)
+    for p in sleepers + [stopped]:
+        p.kill()
+        p.wait()
+    odd = next(ln for ln in ps.splitlines() if f" {stopped.pid} " in ln)
+    case("ps_table", "ps -eo user,pid,ppid,stat,rss,etime,comm (30 sleeping, 1 stopped)", ps,
+         ["USER", "PID", "COMMAND", odd], ["line_atomic", "header"])
 
 
 def sqlite_run(tmp: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from whorf.structure import lines as L
+from whorf.structure import templates
 from whorf.structure.plan import Note, Piece, Plan
 
 MIN_LINES = 8
@@ -66,4 +67,16 @@ def plan(text: str) -> Plan:
             return "line", "passing", None
         return "line", "similar", None
 
+    _repeats(lines, keep, kinds)
     return L.merge(L.collapse(text, lines, keep, "diagnostics", describe, notes))
+
+
+def _repeats(lines: list[L.Line], keep: list[bool], kinds: list[str]) -> None:
+    """Other lines that repeat a template already shown (``Compiling 'x.py'...`` thirty times) may go."""
+    ids = templates.cluster([ln.text for ln in lines])
+    seen: set[int] = set()
+    for i, t in enumerate(ids):
+        if kinds[i] == "other" and t in seen and lines[i].text.strip() and len(lines[i].text) > 12:
+            keep[i] = False
+            kinds[i] = "repeat"
+        seen.add(t)

@@ -42,7 +42,9 @@ def _rows(text: str, lines: list[L.Line], content: list[int]) -> Plan:
     if not body:
         return Plan("table", [Piece(0, len(text), "keep")])
     ncols = max(1, int(median(len(lines[i].text.split()) for i in body)))
-    rows = [_cells(lines[i].text, ncols) for i in body]
+    names = lines[head].text.split()
+    names = names if len(names) == ncols and len(set(names)) == ncols else [str(c) for c in range(ncols)]
+    rows = [_cells(lines[i].text, names) for i in body]
     decision = records.decide(rows)
     for pos, (i, k) in enumerate(zip(body, decision.keep)):
         if k:
@@ -56,9 +58,9 @@ def _rows(text: str, lines: list[L.Line], content: list[int]) -> Plan:
     return L.merge(L.collapse(text, lines, keep, "table", lambda run: ("row", "similar", None), notes))
 
 
-def _cells(line: str, ncols: int) -> dict[str, object]:
-    cells = line.split(None, ncols - 1)
-    return {str(c): _number(v) for c, v in enumerate(cells)}
+def _cells(line: str, names: list[str]) -> dict[str, object]:
+    cells = line.split(None, len(names) - 1)
+    return {name: _number(v) for name, v in zip(names, cells)}
 
 
 def _number(cell: str) -> object:
