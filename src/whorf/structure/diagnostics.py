@@ -11,6 +11,7 @@ from whorf.structure import templates
 from whorf.structure.plan import Note, Piece, Plan
 
 MIN_LINES = 8
+MAX_SCAN = 2000
 
 HEADLINE = re.compile(
     r"^\s*(error|warning|fatal error|note|help)(\[\w+\])?:|:\d+(:\d+)?: (fatal error|error|warning|note):|"
@@ -39,8 +40,8 @@ def plan(text: str) -> Plan:
     keep, kinds, notes = [], [], []
     i = 0
     while i < len(lines):
-        t = lines[i].text
-        if HEADLINE.search(t[:2000]) and not PASSING.search(t):
+        t = lines[i].text[:MAX_SCAN]  # patterns see a bounded prefix: linear time on any line
+        if HEADLINE.search(t) and not PASSING.search(t):
             keep.append(True)
             kinds.append("headline")
             notes.append(Note(i, "headline", "diagnostic headline"))
@@ -48,7 +49,7 @@ def plan(text: str) -> Plan:
             keep.append(False)
             kinds.append("frame")
             if PY_FRAME.match(t):  # the frame's source and caret lines go with it
-                while i + 1 < len(lines) and lines[i + 1].text.startswith("    ") and not PY_FRAME.match(lines[i + 1].text):
+                while i + 1 < len(lines) and lines[i + 1].text.startswith("    ") and not PY_FRAME.match(lines[i + 1].text[:MAX_SCAN]):
                     keep.append(False)
                     kinds.append("frame")
                     i += 1
