@@ -57,3 +57,28 @@ def test_router_is_cheap():
         route(text)
     per_call = (time.perf_counter() - started) / 20
     assert per_call < 0.05  # about 1 ms per 10 kB on a quiet machine; generous for a shared CI box
+
+
+def test_router_csv_repetitive_output_and_lists_that_are_prose():
+    rows = "id,name,status\n" + "".join(f"{i},job-{i},ok\n" for i in range(20))
+    assert route(rows) == "table"
+    pip = "".join(f"Requirement already satisfied: pkg{i} in /venv/lib/python3.11/site-packages ({i}.0)\n" for i in range(30))
+    assert route(pip) == "log"
+    grocery = "Grocery List:\n- Spaghetti noodles\n- Marinara sauce\n- Ground beef\n- Taco shells\n- Salsa"
+    assert route(grocery) == "prose"
+    sentences = "In the movie Hondo, Lane, played by Wayne, pins Silva.\nSilva, played by Acosta, is a chief.\nThe end, finally, came."
+    assert route(sentences) == "prose"
+
+
+def test_docker_table_with_multiword_header_keeps_the_odd_row():
+    from whorf import structure
+
+    head = "CONTAINER ID   IMAGE          COMMAND                  CREATED        STATUS                     PORTS     NAMES\n"
+    rows = [f"{i:012x}   nginx:1.25     \"/docker-entrypoint.…\"   2 hours ago    Up 2 hours                 80/tcp    web-{i}\n"
+            for i in range(40)]
+    rows[25] = "00000000abcd   nginx:1.25     \"/docker-entrypoint.…\"   2 hours ago    Exited (137) 5 minutes ago           web-25\n"
+    text = head + "".join(rows)
+    assert route(text) == "table"
+    out = structure.plan(text, "table").render(text)
+    assert out.splitlines()[0] == head.rstrip("\n") and rows[25].rstrip("\n") in out.splitlines()
+    assert len(out) < 0.3 * len(text)

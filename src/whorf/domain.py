@@ -2,7 +2,8 @@
 
 Domains: ``json`` (also NDJSON and JSON after a one-line preface), ``diff``, ``diagnostics`` (compiler
 errors and warnings, tracebacks, test-runner output), ``search`` (``path:line:content``), ``log``,
-``table`` (whitespace-aligned columns under a header, ``ls -l`` listings, trees), ``code`` and ``prose``.
+``table`` (whitespace-aligned columns under a header, CSV, ``ls -l`` listings, path lists, trees),
+``code`` and ``prose``; many lines that repeat a few templates (pip, npm, build progress) count as ``log``.
 The router reads cheap line statistics over the first 200 lines (about a millisecond per 10 kB); the
 same label picks the structural module at inference and the domain prefix the model sees, in training
 and at inference alike.
@@ -10,6 +11,7 @@ and at inference alike.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
@@ -24,6 +26,7 @@ PREFIXES = {
 ALIASES = {"text": "prose", "tree": "table"}
 
 SAMPLE_LINES = 200
+REPETITIVE_MIN_LINES = 20
 MAX_JSON_CHARS = 4_000_000
 
 _TIMESTAMP = re.compile(
@@ -72,12 +75,24 @@ def route(text: str) -> str:
     log = sum(bool(_TIMESTAMP.match(ln) or _LEVEL.search(ln)) for ln in lines)
     if log / n >= 0.4:
         return "log"
-    if is_table(lines):
+    if is_table(lines) or is_csv(lines):
         return "table"
     code = sum(bool(_CODE.match(_NUMBERED.sub("", ln, count=1))) for ln in lines)
     if code / n >= 0.3:
         return "code"
+    if repetitive(lines):
+        return "log"
     return "prose"
+
+
+def repetitive(lines: list[str]) -> bool:
+    """Many lines that are few messages with different values (pip, npm, build progress): log-shaped."""
+    if len(lines) < REPETITIVE_MIN_LINES:
+        return False
+    from whorf.structure.templates import cluster
+
+    ids = cluster(lines[:100])
+    return len(set(ids)) <= 0.25 * len(ids)
 
 
 detect = route  # the name before the router
@@ -101,7 +116,22 @@ def is_table(lines: list[str]) -> bool:
     if not body:
         return False
     fits = sum(1 for ln in body if len(header) - 1 <= len(ln.split()) <= len(header) * 3)
-    return fits / len(body) >= 0.8
+    aligned = sum("  " in ln.strip() or " | " in ln for ln in body)  # columns line up: runs of spaces
+    return fits / len(body) >= 0.8 and aligned / len(body) >= 0.6
+
+
+def is_csv(lines: list[str]) -> bool:
+    """Comma-separated rows under a header, every row with the header's number of fields."""
+    if len(lines) < 3 or "," not in lines[0]:
+        return False
+    try:
+        rows = list(csv.reader(lines[:50]))
+    except csv.Error:
+        return False
+    width = len(rows[0])
+    cells = [c for r in rows for c in r]
+    short = sum(len(c.split()) <= 3 for c in cells)  # fields, not sentences that happen to have commas
+    return width >= 2 and sum(len(r) == width for r in rows) >= 0.9 * len(rows) and short >= 0.9 * len(cells)
 
 
 def json_start(text: str) -> int | None:

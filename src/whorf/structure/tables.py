@@ -6,8 +6,11 @@ Trees keep their top two levels when they are long.
 
 from __future__ import annotations
 
+import csv
 import re
 from statistics import median
+
+from whorf.domain import is_csv
 
 from whorf.structure import lines as L
 from whorf.structure import records
@@ -41,10 +44,7 @@ def _rows(text: str, lines: list[L.Line], content: list[int]) -> Plan:
         body = body[1:]
     if not body:
         return Plan("table", [Piece(0, len(text), "keep")])
-    ncols = max(1, int(median(len(lines[i].text.split()) for i in body)))
-    names = lines[head].text.split()
-    names = names if len(names) == ncols and len(set(names)) == ncols else [str(c) for c in range(ncols)]
-    rows = [_cells(lines[i].text, names) for i in body]
+    rows = _csv_rows(lines, head, body) or _aligned_rows(lines, head, body)
     decision = records.decide(rows)
     for pos, (i, k) in enumerate(zip(body, decision.keep)):
         if k:
@@ -52,10 +52,32 @@ def _rows(text: str, lines: list[L.Line], content: list[int]) -> Plan:
             if pos:
                 notes.append(Note(i, "outlier", f"row kept: {decision.reasons[pos]}"))
     keep[body[-1]] = True
-    for i, ln in enumerate(lines):
-        if not keep[i] and len(ln.text.split()) < max(1, ncols // 2):  # a line unlike a row: keep it
+    width = median(len(r) for r in rows)
+    for pos, i in enumerate(body):
+        if not keep[i] and len(rows[pos]) < max(1, width // 2):  # a line unlike a row: keep it
             keep[i] = True
     return L.merge(L.collapse(text, lines, keep, "table", lambda run: ("row", "similar", None), notes))
+
+
+def _csv_rows(lines: list[L.Line], head: int, body: list[int]) -> list[dict[str, object]] | None:
+    if not is_csv([lines[head].text] + [lines[i].text for i in body[:50]]):
+        return None
+    names = next(csv.reader([lines[head].text]))
+    out = []
+    for i in body:
+        cells = next(csv.reader([lines[i].text]), [])
+        out.append({name: _number(v) for name, v in zip(names, cells)})
+    return out
+
+
+def _aligned_rows(lines: list[L.Line], head: int, body: list[int]) -> list[dict[str, object]]:
+    """Cells by the header's columns: split on whitespace, the last column takes the rest of the line."""
+    ncols = max(1, int(median(len(lines[i].text.split()) for i in body)))
+    names = re.split(r"\s{2,}", lines[head].text.strip())  # "CONTAINER ID   IMAGE" -> 2 names
+    if len(names) != ncols:
+        names = lines[head].text.split()
+    names = names if len(names) == ncols and len(set(names)) == ncols else [str(c) for c in range(ncols)]
+    return [_cells(lines[i].text, names) for i in body]
 
 
 def _cells(line: str, names: list[str]) -> dict[str, object]:
