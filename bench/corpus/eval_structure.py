@@ -1,6 +1,6 @@
 """The structural stage on real program outputs and LogHub windows, measured in one run.
 
-    python bench/corpus/eval_structure.py [--out docs/structure.json]
+    python bench/corpus/eval_structure.py [--out docs/eval/structure.json]  # also writes structure.md beside it
 
 Real-program corpus (tests/fixtures/programs, written by make_corpus.py): facts kept, structural checks
 passed, character keep, token keep, for whorf with the structural stage, whorf's word model alone (the
@@ -151,7 +151,7 @@ def summary(rows: list[dict], logs: list[dict], spd: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=str(ROOT / "docs" / "structure.json"))
+    parser.add_argument("--out", default=str(ROOT / "docs" / "eval" / "structure.json"))
     parser.add_argument("--runtime", default="auto")
     args = parser.parse_args()
     comp = Compressor(runtime=args.runtime)
