@@ -59,7 +59,7 @@ def compress(
     runtime: str = RUNTIME_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print the full result (text, per-word decisions and scores, stats) as JSON."),
     stats: bool = typer.Option(False, "--stats", help="Print one line of figures to stderr."),
-    jsonl: bool = typer.Option(False, "--jsonl", help="Input is JSONL: add 'compressed' and 'stats' to each object."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="Input is JSONL: add 'compressed' and 'stats' to each object; every row comes out, a row that cannot be compressed unchanged (reason in its stats, or on stderr)."),
     field: str = typer.Option("auto", "--field", help="With --jsonl: the field to compress (auto: text, output or content)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
     batch: int = typer.Option(32, "--batch", help="With --jsonl: rows compressed together (at least 1)."),
@@ -99,7 +99,7 @@ def _compress_jsonl(comp, data: bytes, options: CompressOptions, field: str, bat
     from rich.progress import Progress
 
     total = len(split_rows(data))
-    rows = passed = tokens_in = tokens_out = 0
+    rows = passed = noted = tokens_in = tokens_out = 0
     with Progress(console=err, transient=True, disable=total < 50) as progress:
         task = progress.add_task("compressing", total=total)
         for row in compress_rows(comp, data, options, field, batch):
@@ -107,14 +107,16 @@ def _compress_jsonl(comp, data: bytes, options: CompressOptions, field: str, bat
             rows += 1
             if row.reason:
                 passed += 1
-                if passed <= MAX_ROW_NOTES and row.raw.strip():
+                noted += bool(row.raw.strip())  # a blank line passes through silently
+                if row.raw.strip() and noted <= MAX_ROW_NOTES:
                     err.print(f"whorf: line {row.number}: {row.reason}; passed through", markup=False, highlight=False)
             elif row.result is not None:
                 tokens_in += row.result.stats.tokens_in
                 tokens_out += row.result.stats.tokens_out
             progress.advance(task)
-    if passed > MAX_ROW_NOTES:
-        err.print(f"whorf: {passed - MAX_ROW_NOTES} more rows passed through", markup=False)
+    if noted > MAX_ROW_NOTES:
+        err.print(f"whorf: {noted - MAX_ROW_NOTES} more rows passed through (the reason is in their stats "
+                  "when they are JSON objects)", markup=False, highlight=False)
     if show_stats:
         rate = tokens_out / tokens_in if tokens_in else 1.0
         err.print(f"whorf: {rows} rows: {rows - passed} compressed, {passed} passed through, "
