@@ -139,7 +139,7 @@ def json_start(text: str) -> int | None:
     preface ("The tool returned: {...}"), or None when it is not JSON."""
     if len(text) > MAX_JSON_CHARS:
         return None
-    if text[0] in "{[" and _is_json(text):
+    if text[0] in "{[" and is_json(text):
         return 0
     if text[0] == "{" and is_ndjson(text):
         return 0
@@ -147,17 +147,18 @@ def json_start(text: str) -> int | None:
     if 0 < newline < 300 and text[newline + 1:].lstrip()[:1] in ("{", "["):
         rest = text[newline + 1:]
         body = rest.lstrip()
-        if _is_json(body.strip()):
+        if is_json(body.strip()):
             return newline + 1 + (len(rest) - len(body))
     return None
 
 
 def is_ndjson(text: str) -> bool:
     rows = [ln for ln in text.splitlines() if ln.strip()]
-    return len(rows) >= 2 and all(ln.lstrip()[:1] == "{" and _is_json(ln) for ln in rows)
+    return len(rows) >= 2 and all(ln.lstrip()[:1] == "{" and is_json(ln) for ln in rows)
 
 
-def _is_json(text: str) -> bool:
+def is_json(text: str) -> bool:
+    """Whether ``text`` parses as JSON (deep nesting counts as not JSON)."""
     try:
         json.loads(text)
     except (ValueError, RecursionError):

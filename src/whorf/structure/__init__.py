@@ -6,36 +6,22 @@ messages, code) go on to the word model. See SPEC 2b.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from whorf.structure.plan import Note, Omission, Piece, Plan, whole
+
+
+# One module per structure, imported when first needed; code and prose have none (the word model reads them).
+MODULES = {"json": "jsondoc", "log": "logs", "table": "tables", "search": "search", "diff": "diffs",
+           "diagnostics": "diagnostics"}
 
 
 def plan(text: str, domain: str) -> Plan:
     """The structural plan for ``text`` routed as ``domain``."""
-    if domain == "json":
-        from whorf.structure import jsondoc
-
-        return jsondoc.plan(text)
-    if domain == "log":
-        from whorf.structure import logs
-
-        return logs.plan(text)
-    if domain == "table":
-        from whorf.structure import tables
-
-        return tables.plan(text)
-    if domain == "search":
-        from whorf.structure import search
-
-        return search.plan(text)
-    if domain == "diff":
-        from whorf.structure import diffs
-
-        return diffs.plan(text)
-    if domain == "diagnostics":
-        from whorf.structure import diagnostics
-
-        return diagnostics.plan(text)
-    return whole(text, domain, "words")
+    name = MODULES.get(domain)
+    if name is None:
+        return whole(text, domain, "words")
+    return import_module(f"whorf.structure.{name}").plan(text)
 
 
 __all__ = ["plan", "Plan", "Piece", "Omission", "Note"]

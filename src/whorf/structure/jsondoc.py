@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from whorf.domain import is_ndjson, json_start
+from whorf.domain import is_json, is_ndjson, json_start
 from whorf.structure import lines as L
 from whorf.structure import markers, records
 from whorf.structure.plan import Note, Piece, Plan, omission
@@ -41,7 +41,7 @@ def plan(text: str) -> Plan:
         return Plan("json", [Piece(0, len(text), "keep")] if text else [])
     start = lead + body_start
     end = len(text.rstrip())
-    if body_start == 0 and is_ndjson(text[start:end]) and not _is_single(text[start:end]):
+    if body_start == 0 and is_ndjson(text[start:end]) and not is_json(text[start:end]):
         return _ndjson(text)
     out = Plan("json")
     if start:
@@ -62,14 +62,6 @@ def plan(text: str) -> Plan:
     if root.end < len(text):
         out.pieces.append(Piece(root.end, len(text), "keep"))
     return out
-
-
-def _is_single(text: str) -> bool:
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return True
 
 
 def _skip(text: str, i: int) -> int:
