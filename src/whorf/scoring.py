@@ -77,7 +77,7 @@ def special_ids(tokenizer) -> tuple[int, int, int]:
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         return int(cls), int(sep), int(pad)
     enc = tokenizer.encode("a", add_special_tokens=True)
-    specials = [i for i, m in zip(enc.ids, enc.special_tokens_mask) if m]
+    specials = [i for i, m, a in zip(enc.ids, enc.special_tokens_mask, enc.attention_mask) if m and a]  # not padding
     if len(specials) < 2:
         raise ValueError("the tokenizer's post-processor adds no start/end tokens ([CLS]/[SEP] or <s>/</s>)")
     padding = tokenizer.padding
