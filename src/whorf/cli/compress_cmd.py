@@ -142,7 +142,7 @@ def explain(
 
     options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain)
     comp = make_compressor(model, runtime)
-    result = comp.compress(read_input(file), options)
+    result = compress_safely(comp, [read_input(file)], options)[0]
     console = Console()
     if result.stats.passthrough:
         console.print(f"passthrough: {result.stats.passthrough}", markup=False)
