@@ -54,7 +54,8 @@ clean:
 # make model (owned by the training code): rebuild the shipped default model from HEAD with the README's
 # training command: about 20-25 min on 2 CPU cores. whorf.json records the commit, the data files'
 # sha256, the must-keep profile's hash and the router version; tests/test_e2e.py fails when the shipped
-# model's profile or router differs from HEAD's. An interrupted run resumes (same commit, same directory).
+# model's profile or router differs from HEAD's. The light path's int8 graph, tokenizer and onnx.json are
+# re-exported (onnx_export.ship, gated on held-out rows). An interrupted run resumes (same commit and directory).
 DATA ?= ../shared/data/ultrawhale
 MODEL_RUN = runs/whorf-mini-$(shell git rev-parse --short HEAD)
 .PHONY: model
@@ -63,4 +64,7 @@ model: setup
 	  --data $(DATA)/kompress_train_split.jsonl --data $(DATA)/kompress_agent_train.jsonl \
 	  --data $(DATA)/domain_train_2k.jsonl --data $(DATA)/c3_qwen_labeled.jsonl --data $(DATA)/dogfeed_raw.jsonl
 	cp $(MODEL_RUN)/whorf.json $(MODEL_RUN)/adapter.safetensors src/whorf/models/whorf-mini/
+	$(PY) -c "import sys; from whorf.gate import held_out_texts; from whorf.onnx_export import ship; \
+	  ship('src/whorf/models/whorf-mini', held_out_texts(sys.argv[1:], limit=200))" \
+	  $(DATA)/kompress_agent_train.jsonl $(DATA)/domain_train_2k.jsonl
 	@echo "whorf-mini rebuilt from $(MODEL_RUN); commit src/whorf/models/whorf-mini"
