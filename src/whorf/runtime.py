@@ -80,6 +80,9 @@ def resolve(name: str, light_graph: bool) -> str:
     """The concrete runtime for ``name``: ``auto`` is ``onnx-int8`` when the model ships a valid
     graph (``light_graph``), else ``torch``."""
     check(name)
+    if name.startswith("torch") and not torch_available():
+        raise RuntimeError(f"runtime {name!r} needs torch: install the training extra (pip install 'whorf[train]') "
+                           "or use --runtime auto (the shipped int8 ONNX graph)")
     if name != AUTO:
         return name
     if light_graph:
