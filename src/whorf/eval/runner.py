@@ -97,7 +97,8 @@ def _rows(path: str, cfg: EvalConfig, heretic: bool = False) -> tuple[list[datas
 def _score_rows(comp, rows: list[datasets.Row], rule: str) -> tuple[list[Scored], list[dict]]:
     scored: list[Scored] = []
     failed: list[dict] = []
-    opts = CompressOptions(override=False)
+    opts = CompressOptions(override=False, structure=False, store=False)  # the word model on every word (SPEC 4);
+    # the structural stage has its own evaluation (bench/corpus/eval_structure.py)
     for start in range(0, len(rows), 16):
         chunk = rows[start:start + 16]
         try:

@@ -47,7 +47,7 @@ def self_label(model: str, rows: list[datasets.Row], out: Path, cfg: LoopConfig)
     with out.open("w") as f:
         for start in range(0, len(rows), 64):
             chunk = rows[start:start + 64]
-            for row, res in zip(chunk, comp.compress_batch([r.text for r in chunk], override=True)):
+            for row, res in zip(chunk, comp.compress_batch([r.text for r in chunk], override=True, structure=False, store=False)):
                 ref = res.text
                 if res.stats.passthrough or len(row.text) < cfg.min_chars or not ref.strip() or len(row.text) / len(ref) < cfg.min_ratio:
                     dropped += 1
