@@ -5,7 +5,7 @@ import json
 from fastapi import FastAPI, Request
 
 from whorf.loop.distill import DistillConfig, align, distill
-from whorf.train.data import read
+from whorf.data import read
 
 from conftest import FIXTURES
 from servers import serve

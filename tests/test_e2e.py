@@ -67,7 +67,7 @@ def test_model_alone_keeps_the_words_that_name_the_crash(mini):
 @requires_shared_data()
 def test_heretic_rows_with_the_shipped_model(mini):
     from whorf.eval.metrics import exact_keep_pct
-    from whorf.train.data import read
+    from whorf.data import read
 
     rows, _ = read(SHARED_DATA / "heretic_train.jsonl")
     results = mini.compress_batch([r.text for r in rows])

@@ -1,5 +1,5 @@
 from whorf.segment import segment
-from whorf.train.labels import aligned_rule, from_spans, label, seed_rule
+from whorf.data.labels import aligned_rule, from_spans, label, seed_rule
 
 
 def test_seed_rule_is_lowercase_membership_plus_seed_patterns():

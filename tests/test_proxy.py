@@ -8,7 +8,7 @@ import pytest
 from whorf.proxy.app import ProxyConfig, create_app
 from whorf.proxy.pairs import PairLog
 from whorf.proxy.worker import CompressionWorker, factory_for
-from whorf.train.data import read
+from whorf.data import read
 
 from conftest import FIXTURES
 from servers import SSE_DELAY, SSE_EVENTS, serve, upstream_app

@@ -61,6 +61,8 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print, console=None) -
     from whorf.train.labelfile import label_files
     from whorf.train.trainer import train
 
+    if cfg.register_name is not None:
+        registry.check_name(cfg.register_name)  # a bad name fails now, not after training
     work = Path(cfg.train.out).parent / (Path(cfg.train.out).name + "-pipeline")
     model_dir = Path(cfg.train.out)
     stages = Stages(work, log)
