@@ -31,6 +31,7 @@ LIBRARY_FRAME = re.compile(
     r"org\.junit|org\.springframework|\bkotlin\.)|/rustc/[0-9a-f]+/library/|^\s+\d+: (std|core|alloc)::"
 )
 PY_FRAME = re.compile(r'^\s*File ".*", line \d+')
+FRAME_LIKE = re.compile(r'^\s*(File ".*", line \d+|at \S|#\d+ )')
 
 
 def plan(text: str) -> Plan:
@@ -69,7 +70,17 @@ def plan(text: str) -> Plan:
         return "line", "similar", None
 
     _repeats(lines, keep, kinds)
-    return L.merge(L.collapse(text, lines, keep, "diagnostics", describe, notes))
+    plan = L.collapse(text, lines, keep, "diagnostics", describe, notes)
+    return L.words_lines(plan, lines, [k == "other" and is_prose(ln.text) for k, ln in zip(kinds, lines)])
+
+
+def is_prose(line: str) -> bool:
+    """A sentence among the diagnostics ("The above exception was the direct cause of ..."): the word model
+    may shorten it. Indented lines are source code or labels and stay whole."""
+    if line[:1].isspace() or len(line) > MAX_SCAN:
+        return False
+    words = line.split()
+    return len(words) >= 8 and sum(w.strip(".,;:!?()'\"").isalpha() for w in words) >= 0.7 * len(words)
 
 
 def _repeats(lines: list[L.Line], keep: list[bool], kinds: list[str]) -> None:
@@ -77,7 +88,9 @@ def _repeats(lines: list[L.Line], keep: list[bool], kinds: list[str]) -> None:
     ids = templates.cluster([ln.text for ln in lines])
     seen: set[int] = set()
     for i, t in enumerate(ids):
-        if kinds[i] == "other" and t in seen and lines[i].text.strip() and len(lines[i].text) > 12:
+        line = lines[i].text
+        # only top-level lines: indented ones are frames, source and labels of a diagnostic (the user's stay)
+        if kinds[i] == "other" and t in seen and len(line) > 12 and not line[:1].isspace() and not FRAME_LIKE.match(line[:MAX_SCAN]):
             keep[i] = False
             kinds[i] = "repeat"
         seen.add(t)
