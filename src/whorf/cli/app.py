@@ -61,7 +61,6 @@ def handle_errors(fn: Callable) -> Callable:
 QUIET_WARNINGS = (
     (r".*TypedStorage is deprecated.*", UserWarning),
     (r".*`resume_download` is deprecated.*", FutureWarning),
-    (r".*Please consider to run pre-processing before quantization.*", UserWarning),
     (r".*You passed along `num_labels`.*", UserWarning),
     (r".*torch\.onnx.*", (UserWarning, DeprecationWarning, FutureWarning)),
 )
@@ -79,13 +78,25 @@ def quiet_libraries() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.getLogger("whorf").setLevel(logging.ERROR)
-    for name in ("onnxruntime", "root"):
-        logging.getLogger(None if name == "root" else name).setLevel(logging.ERROR)
+    logging.getLogger("onnxruntime").setLevel(logging.ERROR)
+    root = logging.getLogger()
+    if not any(isinstance(f, _QuietModules) for f in root.filters):
+        root.addFilter(_QuietModules())  # onnxruntime.quantization logs its notices on the root logger
     for message, category in QUIET_WARNINGS:
         for cat in category if isinstance(category, tuple) else (category,):
             warnings.filterwarnings("ignore", message=message, category=cat)
     for module in QUIET_MODULES:
         warnings.filterwarnings("ignore", module=module.replace(".", r"\.") + r".*")
+
+
+class _QuietModules(logging.Filter):
+    """Drops records below ERROR that come from the modules in QUIET_MODULES."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        path = record.pathname.replace(os.sep, "/")
+        noisy = any("/" + m.replace(".", "/") + "/" in path or path.endswith("/" + m.replace(".", "/") + ".py")
+                    for m in QUIET_MODULES)
+        return record.levelno >= logging.ERROR or not noisy
 
 
 def register_commands() -> None:
