@@ -62,6 +62,8 @@ QUIET_WARNINGS = (
     (r".*TypedStorage is deprecated.*", UserWarning),
     (r".*`resume_download` is deprecated.*", FutureWarning),
     (r".*You passed along `num_labels`.*", UserWarning),
+    (r"All adapters are already merged.*", UserWarning),
+    (r"Converting a tensor to a Python boolean might cause the trace to be incorrect.*", Warning),
     (r".*torch\.onnx.*", (UserWarning, DeprecationWarning, FutureWarning)),
 )
 QUIET_MODULES = ("torch.onnx", "onnxruntime.quantization", "onnxruntime.transformers", "transformers.modeling_utils")
