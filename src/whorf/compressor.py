@@ -277,7 +277,7 @@ def compress(
     text: str | bytes,
     *,
     model: str = registry.DEFAULT_MODEL,
-    runtime: str = "torch",
+    runtime: str = "auto",
     rate: float | None = None,
     threshold: float | None = None,
     override: bool = True,

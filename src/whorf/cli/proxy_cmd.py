@@ -35,7 +35,7 @@ def proxy(
     kill_after_s: float = typer.Option(30.0, "--kill-after-s", help="Restart the compression worker when one job runs this long."),
     dashboard_token: Optional[str] = typer.Option(None, "--dashboard-token", help="Also serve /dashboard to non-loopback hosts that pass this token."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m"),
-    runtime: str = typer.Option("torch", "--runtime"),
+    runtime: str = typer.Option("auto", "--runtime", help="auto (shipped int8 ONNX graph, no torch needed), torch, torch-bf16, onnx or onnx-int8."),
 ) -> None:
     """Run the compressing proxy between an agent and its LLM API (Anthropic and OpenAI formats)."""
     import uvicorn

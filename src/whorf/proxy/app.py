@@ -58,7 +58,7 @@ class ProxyConfig:
     pair_retry_s: float = 120.0  # how long a pair row is retried while the database is busy
     upstream_timeout: float = 600.0
     model: str = "whorf-mini"
-    runtime: str = "torch"
+    runtime: str = "auto"
     options: CompressOptions = field(init=False)
 
     def __post_init__(self) -> None:
