@@ -99,6 +99,7 @@ def train(cfg: TrainConfig, console=None) -> Path:
 
     console = console or Console(stderr=True)
     started = time.time()
+    source = provenance.record(cfg.profile)  # the commit the run starts from, not the one it ends at
     out = _prepare(cfg)
     splits = load_splits(cfg, console)
     run = _setup(cfg, out, splits, console)
@@ -108,7 +109,7 @@ def train(cfg: TrainConfig, console=None) -> Path:
     modeling.load_trainable(run.loaded.model, load_file(str(out / BEST)))  # the best epoch's weights
     config = run.loaded.config
     config.trained = True
-    config.training = _training_record(cfg, splits, run, started)
+    config.training = _training_record(cfg, splits, run, started, source)
     held_out = _evaluate(run, splits.held_out) if splits.held_out else {}
     if cfg.target_keep_rate and splits.validation:
         held_out["calibrated"] = _calibrate(run, splits, console)
@@ -255,7 +256,7 @@ def _calibrate(run: Run, splits: Splits, console) -> dict:
     return _evaluate(run, splits.held_out) if splits.held_out else {}
 
 
-def _training_record(cfg: TrainConfig, splits: Splits, run: Run, started: float) -> dict:
+def _training_record(cfg: TrainConfig, splits: Splits, run: Run, started: float, source: dict) -> dict:
     return {
         "data": [rep.summary() for rep in splits.reports],
         "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("data", "out")},
@@ -267,5 +268,5 @@ def _training_record(cfg: TrainConfig, splits: Splits, run: Run, started: float)
         "train_seconds": round(run.state["train_seconds"], 1),
         "wall_seconds": round(time.time() - started, 1),
         "torch_threads": torch.get_num_threads(),
-        **provenance.record(cfg.profile),
+        **source,
     }
