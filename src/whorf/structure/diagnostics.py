@@ -70,17 +70,7 @@ def plan(text: str) -> Plan:
         return "line", "similar", None
 
     _repeats(lines, keep, kinds)
-    plan = L.collapse(text, lines, keep, "diagnostics", describe, notes)
-    return L.words_lines(plan, lines, [k == "other" and is_prose(ln.text) for k, ln in zip(kinds, lines)])
-
-
-def is_prose(line: str) -> bool:
-    """A sentence among the diagnostics ("The above exception was the direct cause of ..."): the word model
-    may shorten it. Indented lines are source code or labels and stay whole."""
-    if line[:1].isspace() or len(line) > MAX_SCAN:
-        return False
-    words = line.split()
-    return len(words) >= 8 and sum(w.strip(".,;:!?()'\"").isalpha() for w in words) >= 0.7 * len(words)
+    return L.merge(L.collapse(text, lines, keep, "diagnostics", describe, notes))
 
 
 def _repeats(lines: list[L.Line], keep: list[bool], kinds: list[str]) -> None:

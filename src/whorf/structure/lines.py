@@ -99,21 +99,3 @@ def merge(plan: Plan) -> Plan:
     plan.pieces = out
     return plan
 
-
-def words_lines(plan: Plan, lines: Sequence[Line], prose: Sequence[bool]) -> Plan:
-    """Hand the kept lines flagged ``prose`` to the word model: each keep piece is split at those lines
-    into keep and ``words`` pieces (markers and omissions are untouched)."""
-    out: list[Piece] = []
-    for piece in plan.pieces:
-        if piece.kind != "keep":
-            out.append(piece)
-            continue
-        for ln, is_prose in zip(lines, prose):
-            if ln.start >= piece.start and ln.stop <= piece.end:
-                kind = "words" if is_prose else "keep"
-                if out and out[-1].kind == kind and out[-1].end == ln.start and kind == "keep":
-                    out[-1] = Piece(out[-1].start, ln.stop, kind)
-                else:
-                    out.append(Piece(ln.start, ln.stop, kind))
-    plan.pieces = out
-    return plan
