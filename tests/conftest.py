@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import tempfile
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The store of omitted originals and the model registry live in the cache directory: tests get their own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="whorf-test-cache-")
 
 import pytest
 import torch

@@ -45,6 +45,15 @@ class Store:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
+    def __getstate__(self) -> dict:
+        """Pickled (for a worker process) as its path and expiry; the connection is opened again there."""
+        return {"path": self.path, "ttl": self.ttl}
+
+    def __setstate__(self, state: dict) -> None:
+        self.path, self.ttl = state["path"], state["ttl"]
+        self._lock = threading.Lock()
+        self._db = None
+
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
