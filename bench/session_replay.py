@@ -14,14 +14,14 @@ upstream saw changed from the previous request (a prefix change: a prompt-cache 
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from proxy_load import serve  # noqa: E402 - bench/ is this script's directory, so on sys.path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -104,23 +104,6 @@ def request_body(api: str, history: list[tuple[str, str]]) -> dict:
     if api == "anthropic":
         head["system"] = [{"type": "text", "text": "You are a coding agent.", "cache_control": {"type": "ephemeral"}}]
     return {**head, "messages": messages}  # messages last: the byte prefix is the history
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(app):
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server, f"http://127.0.0.1:{port}"
 
 
 def upstream():

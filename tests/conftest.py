@@ -79,5 +79,15 @@ def tiny_compressor(tiny_model_dir):
     return Compressor(str(tiny_model_dir))
 
 
+@pytest.fixture(scope="module")
+def worker(tiny_compressor):
+    """The proxy's compression worker process over the tiny model, one per test module."""
+    from whorf.proxy.worker import CompressionWorker, factory_for
+
+    w = CompressionWorker(factory_for(tiny_compressor)).start()
+    yield w
+    w.stop()
+
+
 def requires_shared_data():
     return pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not present")

@@ -7,7 +7,6 @@ import pytest
 
 from whorf.proxy.app import ProxyConfig, create_app
 from whorf.proxy.pairs import PairLog
-from whorf.proxy.worker import CompressionWorker, factory_for
 from whorf.data import read
 
 from conftest import FIXTURES
@@ -35,13 +34,6 @@ def openai_body(stream=False):
         {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "bash", "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": "c1", "content": TOOL_OUTPUT},
     ]}
-
-
-@pytest.fixture(scope="module")
-def worker(tiny_compressor):
-    w = CompressionWorker(factory_for(tiny_compressor)).start()
-    yield w
-    w.stop()
 
 
 @pytest.fixture()

@@ -19,13 +19,6 @@ TOOL_OUTPUT = (FIXTURES / "traceback.txt").read_text()
 SECRET = "sk-ant-test-SECRET-123"
 
 
-@pytest.fixture(scope="module")
-def worker(tiny_compressor):
-    w = CompressionWorker(factory_for(tiny_compressor)).start()
-    yield w
-    w.stop()
-
-
 @pytest.fixture()
 def upstream():
     app = upstream_app()

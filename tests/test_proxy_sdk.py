@@ -12,19 +12,11 @@ import openai
 import pytest
 
 from whorf.proxy.app import ProxyConfig, create_app
-from whorf.proxy.worker import CompressionWorker, factory_for
 
 from conftest import FIXTURES
 from servers import model_app, serve
 
 TOOL_OUTPUT = (FIXTURES / "traceback.txt").read_text() * 3
-
-
-@pytest.fixture(scope="module")
-def worker(tiny_compressor):
-    w = CompressionWorker(factory_for(tiny_compressor)).start()
-    yield w
-    w.stop()
 
 
 @pytest.fixture(params=[False, True], ids=["plain", "retrieve"])

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from whorf.proxy.app import ProxyConfig, create_app
-from whorf.proxy.worker import CompressionWorker, factory_for
 
 from servers import free_port, serve, upstream_app
 
@@ -28,13 +27,6 @@ def fake_agent(directory, name):
 def wrap(args, bin_dir, tmp_path, timeout=300):
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", XDG_CACHE_HOME=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
     return subprocess.run([sys.executable, "-c", RUN, "wrap", *args], capture_output=True, text=True, env=env, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def worker(tiny_compressor):
-    w = CompressionWorker(factory_for(tiny_compressor)).start()
-    yield w
-    w.stop()
 
 
 @pytest.mark.parametrize("agent, expected", [("claude", "ANTHROPIC={url} OPENAI="), ("codex", "ANTHROPIC= OPENAI={url}/v1")])
