@@ -206,7 +206,7 @@ class Compressor:
                 for w, sc, k, m in zip(seg.words, s, keep, must)
             )
         result_text = "".join(out)
-        decisions = _with_structural_words(text, decisions, omitted)
+        decisions = _with_structural_words(text, decisions, omitted, self.profile)
         return Compressed(result_text, decisions, self._finish_stats(text, result_text, decisions, plan, dom, opts,
                                                                      n_must, kept_must),
                           original=text, markers=[Marker(o.handle, o.unit, o.count, o.line) for o in plan.omissions],
@@ -241,14 +241,18 @@ def _omitted_spans(plan: Plan) -> list[tuple[int, int]]:
     return sorted((o.start, o.start + len(o.original)) for o in plan.omissions)
 
 
-def _with_structural_words(text: str, model_words: list[WordDecision], omitted: list[tuple[int, int]]) -> list[WordDecision]:
+def _with_structural_words(text: str, model_words: list[WordDecision], omitted: list[tuple[int, int]],
+                           profile: Profile) -> list[WordDecision]:
     """Every input word with its decision: the model's inside ``words`` pieces, the structure's elsewhere
-    (kept unless inside an omitted span; score 1.0 or 0.0, not a model score)."""
+    (kept unless inside an omitted span; score 1.0 or 0.0, not a model score). ``must_keep`` says whether the
+    profile's patterns protect the word, whoever decided it."""
     by_start = {w.start: w for w in model_words}
     out: list[WordDecision] = []
     spans = iter(omitted)
     span = next(spans, None)
-    for seg_word in segment(text).words:
+    seg = segment(text)
+    must = profile.must_keep(seg.words, seg.text) if len(by_start) < len(seg.words) else [False] * len(seg.words)
+    for seg_word, protected in zip(seg.words, must):
         while span is not None and span[1] <= seg_word.start:
             span = next(spans, None)
         model = by_start.get(seg_word.start)
@@ -258,7 +262,7 @@ def _with_structural_words(text: str, model_words: list[WordDecision], omitted: 
             continue
         dropped = span is not None and span[0] <= seg_word.start < span[1]
         out.append(WordDecision(seg_word.text, seg_word.start, seg_word.end, seg_word.line,
-                                0.0 if dropped else 1.0, not dropped, False, by="structure"))
+                                0.0 if dropped else 1.0, not dropped, protected, by="structure"))
     return out
 
 
