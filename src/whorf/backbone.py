@@ -86,6 +86,32 @@ def lora_targets(config: PretrainedConfig) -> tuple[list[str], str]:
     raise BackboneError(f"no LoRA target modules known for architecture {kind!r}; set lora.target_modules")
 
 
+def layer_list(encoder):
+    """(owner, attribute) of the encoder's ModuleList of transformer layers."""
+    if hasattr(encoder, "encoder") and hasattr(encoder.encoder, "layer"):  # BERT-like
+        return encoder.encoder, "layer"
+    if hasattr(encoder, "layers"):  # ModernBERT
+        return encoder, "layers"
+    if hasattr(encoder, "transformer") and hasattr(encoder.transformer, "layer"):  # DistilBERT
+        return encoder.transformer, "layer"
+    raise BackboneError(f"cannot find the layers of {type(encoder).__name__}")
+
+
+def truncate(encoder, keep: list[int]):
+    """Keep only the layers ``keep`` (in that order) of ``encoder``, in place; returns the encoder."""
+    from torch import nn
+
+    owner, attr = layer_list(encoder)
+    layers = getattr(owner, attr)
+    if not keep or any(not 0 <= i < len(layers) for i in keep):
+        raise BackboneError(f"layers {keep} do not exist in a {len(layers)}-layer encoder")
+    setattr(owner, attr, nn.ModuleList([layers[i] for i in keep]))
+    encoder.config.num_hidden_layers = len(keep)
+    if hasattr(encoder.config, "layer_types") and isinstance(encoder.config.layer_types, list):
+        encoder.config.layer_types = [encoder.config.layer_types[i] for i in keep]
+    return encoder
+
+
 def num_layers(config: PretrainedConfig) -> int:
     return int(getattr(config, "num_hidden_layers"))
 

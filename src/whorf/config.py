@@ -40,6 +40,9 @@ class ModelConfig:
     architecture: str = ""
     max_length: int = 512
     lora: LoraSpec | None = field(default_factory=LoraSpec)
+    # a student (whorf.train.student): only these backbone layers, in this order, with its own weights
+    # (adapter.safetensors holds them; the embeddings stay the backbone's). None: every layer.
+    layers: list[int] | None = None
     head: HeadSpec = field(default_factory=HeadSpec)
     threshold: float = 0.5
     pooling: str = "max"

@@ -13,7 +13,10 @@ Module names match the Kompress checkpoints (``encoder``, ``token_dropout``, ``t
   and both heads; the backbone comes from ``backbone``;
 - a full-weights model (``lora`` null, e.g. a loaded Kompress checkpoint): ``encoder.*`` weights and
   both heads, with the encoder config and tokenizer beside them (``backbone`` is ``"."``: this
-  directory).
+  directory);
+- a student (``layers`` set, ``lora`` null; ``whorf.train.student``): the backbone truncated to those
+  layers, whose weights (``encoder.*`` without the embeddings, which stay the backbone's) and both
+  heads the adapter holds.
 
 Save and load are symmetric: ``save(load(d))`` writes the same tensors ``d`` holds. ``load`` keeps the
 LoRA adapter as peft modules and merges it with peft's reversible ``merge_adapter`` (inference runs on
@@ -35,6 +38,7 @@ from whorf.config import ADAPTER_FILE, ModelConfig
 LORA_PREFIX = "lora."
 ENCODER_PREFIX = "encoder."
 HEADS = ("token_head", "span_conv")
+EMBEDDINGS = "embeddings."  # a student's embeddings are its backbone's, never saved
 SELF = "."  # backbone reference meaning "the model directory itself"
 
 
@@ -92,6 +96,8 @@ def build(config: ModelConfig, random_backbone: bool = False, seed: int = 0, dro
     encoder, tokenizer = backbone.load_encoder(config.backbone, random_init=random_backbone, dropout=dropout)
     config.architecture = backbone.architecture(encoder.config)
     config.max_length = min(config.max_length, int(getattr(encoder.config, "max_position_embeddings", 512)))
+    if config.layers is not None:
+        backbone.truncate(encoder, list(config.layers))
     if config.lora is not None:
         encoder = attach_lora(encoder, config)
     torch.manual_seed(seed)
@@ -123,12 +129,13 @@ def attach_lora(encoder: nn.Module, config: ModelConfig) -> nn.Module:
     return get_peft_model(encoder, lora)
 
 
-def trainable_state(model: DualHead, full: bool = False) -> dict[str, torch.Tensor]:
+def trainable_state(model: DualHead, full: bool = False, embeddings: bool = True) -> dict[str, torch.Tensor]:
     """What ``adapter.safetensors`` holds: LoRA weights (``lora.*``) or, with ``full``, every encoder
-    weight (``encoder.*``), and both heads."""
+    weight (``encoder.*``; without the embeddings when ``embeddings`` is False: a student's), and both heads."""
     state: dict[str, torch.Tensor] = {}
     if full:
-        state.update({ENCODER_PREFIX + k: v for k, v in plain_encoder(model.encoder).state_dict().items()})
+        state.update({ENCODER_PREFIX + k: v for k, v in plain_encoder(model.encoder).state_dict().items()
+                      if embeddings or not k.startswith(EMBEDDINGS)})
     elif _is_peft(model.encoder):
         from peft import get_peft_model_state_dict
 
@@ -145,6 +152,10 @@ def save(loaded: Loaded, directory: str | Path) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config = loaded.config
+    if config.layers is not None:  # a student: its layers and heads; the embeddings are the backbone's
+        config.save(directory)
+        save_file(trainable_state(loaded.model, full=True, embeddings=False), str(directory / ADAPTER_FILE))
+        return directory
     if loaded.full_weights:
         config = ModelConfig.from_dict(config.to_dict())
         config.backbone, config.lora = SELF, None
@@ -164,7 +175,7 @@ def load(directory: str | Path, merge: bool = True) -> Loaded:
     directory = Path(directory)
     config = ModelConfig.load(directory)
     state = load_file(str(directory / ADAPTER_FILE))
-    full = any(k.startswith(ENCODER_PREFIX) for k in state)
+    full = any(k.startswith(ENCODER_PREFIX) for k in state) and config.layers is None
     reference = config.backbone
     if reference == SELF:
         config.backbone = str(directory)
@@ -197,7 +208,8 @@ def load_trainable(model: DualHead, state: dict[str, torch.Tensor]) -> None:
         raise ValueError("whorf.json declares LoRA but adapter.safetensors holds no LoRA weights")
     if encoder:
         missing, unexpected = plain_encoder(model.encoder).load_state_dict(encoder, strict=False)
-        missing = [k for k in missing if "position_ids" not in k]
+        partial = not any(k.startswith(EMBEDDINGS) for k in encoder)  # a student: embeddings from the backbone
+        missing = [k for k in missing if "position_ids" not in k and not (partial and k.startswith(EMBEDDINGS))]
         if missing or unexpected:
             raise ValueError(f"encoder weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
     for name in HEADS:

@@ -127,3 +127,34 @@ def calibrate(
     config.domain_bias = bias
     config.save(model)
     print(f"domain_bias written to {model / 'whorf.json'}: {bias}")
+
+
+@app.command()
+@handle_errors
+def student(
+    data: List[Path] = DATA_OPT,
+    out: Path = typer.Option(..., "--out", "-o", help="Student model directory to write."),
+    teacher: str = typer.Option("whorf-mini", "--teacher", help="The trained model to distil (name or directory)."),
+    name: str = typer.Option("whorf-micro", "--name", help="Model name recorded in whorf.json."),
+    layers: str = typer.Option("0,2,5", "--layers", help="The teacher's layers the student keeps, comma-separated."),
+    epochs: int = typer.Option(4, "--epochs"),
+    lr: float = typer.Option(1e-4, "--lr", help="Learning rate of the student's layers."),
+    head_lr: float = typer.Option(3e-4, "--head-lr", help="Learning rate of the two heads."),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (faster only on CPUs with AMX / AVX512-BF16)."),
+    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Torch CPU threads."),
+) -> None:
+    """Distil a trained model into a smaller, faster student (a subset of its layers), gated on held-out rows."""
+    from whorf.train.student import StudentConfig, train_student
+
+    require_files(data)
+    try:
+        keep = [int(x) for x in layers.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"--layers must be comma-separated layer numbers, not {layers!r}") from None
+    cfg = StudentConfig(data=[str(f) for f in data], out=str(out), teacher=teacher, name=name, layers=keep, epochs=epochs,
+                        lr=lr, head_lr=head_lr, batch_size=batch_size, bf16=bf16, max_rows_per_file=max_rows_per_file,
+                        threads=threads)
+    path = train_student(cfg, err)
+    print(f"student written to {path}")

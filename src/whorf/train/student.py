@@ -1,0 +1,258 @@
+"""A smaller, faster student distilled from a trained whorf model (issue 11), top to bottom:
+
+    teacher (merged, fp32) -> student = the teacher's layers ``layers`` + its heads -> the teacher's
+    scores on every training window, once -> epochs of matching them -> best epoch on validation ->
+    held-out gate against the teacher -> save (whorf.json ``layers``; adapter: layers + heads)
+
+The student learns the teacher's decisions, not the silver labels: the loss is a Huber loss on the
+logit of the final score and on the token head's margin, weighted up near the decision threshold
+(threshold + the domain's bias), where a small error flips a keep decision. The embeddings stay the
+backbone's (frozen, not saved). Same data splits, windows and domain prefixes as the teacher's training.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from whorf import model as modeling
+from whorf import registry
+from whorf.config import ModelConfig
+from whorf.train import provenance
+from whorf.train.batching import batches, collate
+from whorf.train.examples import IGNORE, Example, windows
+from whorf.train.progress import TrainProgress
+from whorf.train.trainer import TrainConfig, load_splits
+
+EPS = 1e-5
+
+
+@dataclass
+class StudentConfig:
+    data: list[str]
+    out: str
+    teacher: str = "whorf-mini"
+    name: str = "whorf-micro"
+    layers: list[int] = field(default_factory=lambda: [0, 2, 4])  # the teacher's layers the student keeps
+    epochs: int = 3
+    lr: float = 1e-4
+    head_lr: float = 3e-4
+    batch_size: int = 16
+    bf16: bool = False
+    warmup: float = 0.06
+    grad_clip: float = 1.0
+    near: float = 0.1  # width of the near-threshold weighting (score units)
+    near_weight: float = 4.0
+    seed: int = 0
+    held_out_pct: int = 10
+    validation_pct: int = 10
+    max_rows_per_file: int | None = None
+    threads: int | None = None
+    log_every: int = 10
+    gate_rows: int | None = None  # held-out rows for the teacher gate (None: all)
+
+
+@dataclass
+class Window:
+    example: Example
+    threshold: float  # the teacher's decision threshold for this window's domain
+    target: np.ndarray | None = None  # teacher [L, 3]: token margin, span logit, final logit
+
+
+def make_student(teacher: modeling.Loaded, layers: list[int], name: str) -> modeling.Loaded:
+    """The teacher's merged encoder cut to ``layers`` and its two heads, dropout off."""
+    from whorf import backbone
+
+    encoder = backbone.truncate(modeling.merged_copy(teacher.model.encoder), list(layers))
+    hidden = backbone.hidden_size(encoder.config)
+    net = modeling.DualHead(encoder, hidden, teacher.config.head.span_channels, dropout=0.0)
+    for head in modeling.HEADS:
+        getattr(net, head).load_state_dict(getattr(teacher.model, head).state_dict())
+    for module in net.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    config = ModelConfig.from_dict(teacher.config.to_dict())
+    config.name, config.lora, config.layers = name, None, list(layers)
+    config.training, config.evaluation, config.trained = {}, {}, True
+    return modeling.Loaded(net, teacher.tokenizer, config)
+
+
+def _logit(p: torch.Tensor) -> torch.Tensor:
+    p = p.float().clamp(EPS, 1 - EPS)
+    return torch.log(p) - torch.log1p(-p)
+
+
+def outputs(out: modeling.Output) -> torch.Tensor:
+    """[B, L, 3]: token margin (keep logit minus drop logit), span logit, final-score logit."""
+    margin = (out.token_logits[..., 1] - out.token_logits[..., 0]).float()
+    return torch.stack([margin, _logit(out.span), _logit(out.final)], dim=-1)
+
+
+def student_windows(items, loaded: modeling.Loaded) -> list[Window]:
+    config = loaded.config
+    out = []
+    for item in items:
+        threshold = config.threshold + config.domain_bias.get(item.domain, 0.0)
+        out.extend(Window(e, threshold) for e in windows([item], loaded.tokenizer, config))
+    return out
+
+
+@torch.inference_mode()
+def teacher_targets(teacher: modeling.Loaded, wins: list[Window], batch_size: int, pad: int) -> None:
+    teacher.model.eval()
+    examples = [w.example for w in wins]
+    for idx in batches(examples, batch_size * 2, 0):
+        batch = collate([examples[i] for i in idx], pad)
+        got = outputs(teacher.model(batch["ids"], batch["mask"])).numpy()
+        for row, i in enumerate(idx):
+            wins[i].target = got[row, : len(examples[i].ids)].astype(np.float32)
+
+
+def _batch(wins: list[Window], idx: list[int], pad: int) -> dict[str, torch.Tensor]:
+    batch = collate([wins[i].example for i in idx], pad)
+    length = batch["ids"].shape[1]
+    target = np.zeros((len(idx), length, 3), dtype=np.float32)
+    for row, i in enumerate(idx):
+        target[row, : len(wins[i].target)] = wins[i].target
+    batch["target"] = torch.from_numpy(target)
+    batch["threshold"] = torch.tensor([wins[i].threshold for i in idx]).view(-1, 1)
+    return batch
+
+
+def loss_fn(pred: torch.Tensor, batch: dict, near: float, near_weight: float) -> torch.Tensor:
+    """Huber on the margin and final-score logits (span logit at half weight), word tokens only,
+    weighted up where the teacher's final score is near the threshold."""
+    valid = batch["labels"] != IGNORE
+    target = batch["target"]
+    final_t = torch.sigmoid(target[..., 2])
+    weight = 1.0 + near_weight * torch.exp(-(final_t - batch["threshold"]).abs() / near)
+    per = (F.smooth_l1_loss(pred[..., 0], target[..., 0], reduction="none")
+           + 0.5 * F.smooth_l1_loss(pred[..., 1], target[..., 1], reduction="none")
+           + F.smooth_l1_loss(pred[..., 2], target[..., 2], reduction="none"))
+    return (per * weight)[valid].sum() / weight[valid].sum()
+
+
+@torch.inference_mode()
+def agreement(net: modeling.DualHead, wins: list[Window], batch_size: int, pad: int, bf16: bool = False) -> dict:
+    """Token-level keep-decision agreement with the teacher and the distillation loss on ``wins``."""
+    net.eval()
+    same = total = 0
+    losses = []
+    for idx in batches([w.example for w in wins], batch_size * 2, 0):
+        batch = _batch(wins, idx, pad)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            pred = outputs(net(batch["ids"], batch["mask"]))
+        valid = batch["labels"] != IGNORE
+        thr = torch.logit(batch["threshold"].clamp(EPS, 1 - EPS))
+        same += int(((pred[..., 2] > thr) == (batch["target"][..., 2] > thr))[valid].sum())
+        total += int(valid.sum())
+        losses.append(float(loss_fn(pred, batch, 0.1, 4.0)))
+    return {"token_agreement": same / max(total, 1), "distill_loss": float(np.mean(losses)) if losses else float("nan")}
+
+
+def train_student(cfg: StudentConfig, console=None) -> Path:
+    """Distil ``cfg.teacher`` into a ``len(cfg.layers)``-layer student written to ``cfg.out``."""
+    from rich.console import Console
+
+    from whorf import backbone, gate
+
+    console = console or Console(stderr=True)
+    started = time.time()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    teacher_dir = registry.find(cfg.teacher)
+    if teacher_dir is None:
+        raise FileNotFoundError(f"teacher model {cfg.teacher!r} not found")
+    teacher = modeling.load(teacher_dir)
+    source = provenance.record(teacher.config.profile)
+    owner, attr = backbone.layer_list(modeling.plain_encoder(teacher.model.encoder))
+    depth = len(getattr(owner, attr))
+    if not cfg.layers or any(not 0 <= i < depth for i in cfg.layers):
+        raise ValueError(f"--layers {cfg.layers}: the teacher has layers 0 to {depth - 1}")
+    hyper = teacher.config.training.get("hyperparameters", {})
+    splits = load_splits(TrainConfig(data=cfg.data, out=cfg.out, rule=hyper.get("rule", "aligned"),
+                                     profile=teacher.config.profile, held_out_pct=cfg.held_out_pct,
+                                     validation_pct=cfg.validation_pct, max_rows_per_file=cfg.max_rows_per_file),
+                         console)
+    student = make_student(teacher, cfg.layers, cfg.name)
+    pad = teacher.tokenizer.pad_token_id or 0
+    train_w, val_w = student_windows(splits.train, teacher), student_windows(splits.validation, teacher)
+    tick = time.time()
+    teacher_targets(teacher, train_w + val_w, cfg.batch_size, pad)
+    console.print(f"teacher scores on {len(train_w) + len(val_w)} windows in {time.time() - tick:.0f} s")
+
+    net = student.model
+    for name, p in net.named_parameters():
+        p.requires_grad = not name.startswith(modeling.ENCODER_PREFIX + modeling.EMBEDDINGS)
+    body = [p for n, p in net.named_parameters() if p.requires_grad and n.startswith(modeling.ENCODER_PREFIX)]
+    heads = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith(modeling.ENCODER_PREFIX)]
+    from transformers import get_cosine_schedule_with_warmup
+
+    steps = len(batches([w.example for w in train_w], cfg.batch_size, 0))
+    optimizer = torch.optim.AdamW([{"params": body, "lr": cfg.lr}, {"params": heads, "lr": cfg.head_lr}], weight_decay=0.01)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup * steps * cfg.epochs), steps * cfg.epochs)
+    state = {"global_step": 0, "epoch": 0}
+    history, best, best_state = [], None, None
+    start_metrics = agreement(net, val_w, cfg.batch_size, pad, cfg.bf16)
+    console.print(f"before training (validation): {start_metrics}")
+    with (out / "train_log.jsonl").open("w") as log, TrainProgress(console, steps * cfg.epochs, state) as progress:
+        for epoch in range(cfg.epochs):
+            net.train()
+            running, tokens, tick = [], 0, time.time()
+            for idx in batches([w.example for w in train_w], cfg.batch_size, cfg.seed + epoch):
+                batch = _batch(train_w, idx, pad)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+                    pred = outputs(net(batch["ids"], batch["mask"]))
+                loss = loss_fn(pred, batch, cfg.near, cfg.near_weight)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(body + heads, cfg.grad_clip)
+                optimizer.step()
+                scheduler.step()
+                state["global_step"] += 1
+                running.append(loss.item())
+                tokens += int(batch["mask"].sum())
+                if state["global_step"] % cfg.log_every == 0:
+                    record = {"step": state["global_step"], "epoch": epoch + 1, "loss": float(np.mean(running)),
+                              "tokens_per_s": tokens / max(time.time() - tick, 1e-9)}
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
+                    progress.log(record)
+                    running = []
+                progress.step(epoch + 1)
+            metrics = {"epoch": epoch + 1, **agreement(net, val_w, cfg.batch_size, pad, cfg.bf16)}
+            history.append(metrics)
+            log.write(json.dumps({"validation": metrics}) + "\n")
+            console.print(f"epoch {epoch + 1} (validation): {metrics}")
+            if best is None or metrics["token_agreement"] > best["token_agreement"]:
+                best, best_state = metrics, copy.deepcopy(net.state_dict())
+    net.load_state_dict(best_state)
+    net.eval()
+    student.config.training = {
+        "distilled_from": {"teacher": teacher.config.name, "teacher_commit": teacher.config.training.get("git_commit")},
+        "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("data", "out")},
+        "data": [rep.summary() for rep in splits.reports],
+        "rows": {"train": len(splits.train), "validation": len(splits.validation), "held_out": len(splits.held_out)},
+        "windows": len(train_w), "best_epoch": best["epoch"], "selected_on": "validation",
+        "wall_seconds": round(time.time() - started, 1), "torch_threads": torch.get_num_threads(), **source,
+    }
+    from whorf.compressor import Compressor
+
+    texts = [it.row.text for it in splits.held_out][: cfg.gate_rows]
+    result = gate.compare(Compressor(student, runtime="torch"), Compressor(teacher, runtime="torch"), texts)
+    console.print(result.line().replace("gate", "student vs teacher", 1))
+    student.config.evaluation = {"validation_before": start_metrics, "history": history, "best_epoch": best["epoch"],
+                                 "teacher_gate_held_out": asdict(result)}
+    modeling.save(student, out)
+    (out / "eval.json").write_text(json.dumps(student.config.evaluation, indent=2) + "\n")
+    return out

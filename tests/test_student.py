@@ -1,0 +1,114 @@
+"""The distilled student (whorf.train.student): the teacher's layers and heads, a symmetric directory
+format (layers + heads; the embeddings are the backbone's), and a training run that moves it toward
+the teacher's decisions."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from whorf import model as modeling
+from whorf.backbone import BackboneError, truncate
+from whorf.train.student import StudentConfig, make_student, train_student
+
+from conftest import FIXTURES
+
+
+def scores(loaded, ids):
+    with torch.inference_mode():
+        return loaded.model(ids, torch.ones_like(ids)).final.numpy()
+
+
+IDS = torch.tensor([[101, 7592, 2088, 1010, 3231, 4064, 1997, 3642, 102], [101, 2054, 2003, 2023, 102, 0, 0, 0, 0]])
+
+
+def test_student_keeps_the_teachers_chosen_layers_and_heads(tiny_model_dir):
+    teacher = modeling.load(tiny_model_dir)
+    student = make_student(teacher, [0, 3], "tiny-student")
+    merged = modeling.merged_copy(teacher.model.encoder)
+    got = student.model.encoder.encoder.layer
+    assert len(got) == 2 and student.model.encoder.config.num_hidden_layers == 2
+    for mine, theirs in ((got[0], merged.encoder.layer[0]), (got[1], merged.encoder.layer[3])):
+        for (n, a), (_, b) in zip(mine.state_dict().items(), theirs.state_dict().items()):
+            assert torch.equal(a, b), n
+    for head in modeling.HEADS:
+        for a, b in zip(getattr(student.model, head).state_dict().values(), getattr(teacher.model, head).state_dict().values()):
+            assert torch.equal(a, b)
+    assert student.config.layers == [0, 3] and student.config.lora is None
+    # the teacher's decisions are unchanged by cutting a copy
+    assert len(teacher.model.encoder.get_base_model().encoder.layer) == 4
+
+
+def test_truncate_refuses_layers_that_do_not_exist(tiny_model_dir):
+    teacher = modeling.load(tiny_model_dir)
+    for bad in ([], [4], [-1]):
+        with pytest.raises(BackboneError):
+            truncate(modeling.merged_copy(teacher.model.encoder), bad)
+
+
+def test_student_directory_saves_layers_and_heads_and_loads_to_the_same_scores(tiny_model_dir, tmp_path):
+    teacher = modeling.load(tiny_model_dir)
+    student = make_student(teacher, [1, 2], "tiny-student")
+    with torch.no_grad():  # a trained student's layers differ from the teacher's
+        for p in student.model.encoder.encoder.layer.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    out = modeling.save(student, tmp_path / "s")
+    state = load_file(str(out / "adapter.safetensors"))
+    assert not any(".embeddings." in k or k.startswith("encoder.embeddings") for k in state)
+    assert any(k.startswith("encoder.encoder.layer.1.") for k in state) and not any("layer.2." in k for k in state)
+    again = modeling.load(out)
+    assert json.loads((out / "whorf.json").read_text())["layers"] == [1, 2]
+    assert np.abs(scores(again, IDS) - scores(student, IDS)).max() < 1e-5
+    resaved = modeling.save(again, tmp_path / "s2")
+    second = load_file(str(resaved / "adapter.safetensors"))
+    assert state.keys() == second.keys() and all(torch.equal(state[k], second[k]) for k in state)
+
+
+@pytest.fixture()
+def teacher_dir(tiny_model_dir, tmp_path):
+    """The tiny model with a token head whose scores spread around the threshold and a strong LoRA
+    on layer 2, which the student drops (the random tiny model keeps every word: nothing to learn)."""
+    teacher = modeling.load(tiny_model_dir, merge=False)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        teacher.model.token_head.weight.normal_(0, 1.0)
+        teacher.model.token_head.bias.zero_()
+        for name, p in teacher.model.named_parameters():
+            if "lora_B" in name and ".2." in name:
+                p.normal_(0, 3.0)
+    return modeling.save(teacher, tmp_path / "teacher")
+
+
+def test_distillation_moves_the_student_toward_the_teacher(teacher_dir, tmp_path):
+    cfg = StudentConfig(data=[str(FIXTURES / "train_small.jsonl")], out=str(tmp_path / "stu"), teacher=str(teacher_dir),
+                        name="tiny-student", layers=[0, 3], epochs=3, lr=1e-3, head_lr=1e-3, batch_size=4,
+                        held_out_pct=20, validation_pct=20, log_every=2)
+    out = train_student(cfg)
+    meta = json.loads((out / "whorf.json").read_text())
+    ev = meta["evaluation"]
+    best = max(h["token_agreement"] for h in ev["history"])
+    assert meta["layers"] == [0, 3] and meta["training"]["distilled_from"]["teacher"] == "tiny"
+    assert ev["validation_before"]["token_agreement"] < 0.99
+    assert best > ev["validation_before"]["token_agreement"]
+    log = [json.loads(l) for l in (out / "train_log.jsonl").read_text().splitlines() if '"step"' in l]
+    assert np.mean([r["loss"] for r in log[:2]]) > np.mean([r["loss"] for r in log[-2:]])
+    assert ev["best_epoch"] == max(ev["history"], key=lambda h: h["token_agreement"])["epoch"]
+    gate = ev["teacher_gate_held_out"]
+    assert gate["rows"] > 0 and 0.0 <= gate["agreement"] <= 1.0
+    assert modeling.load(out).config.layers == [0, 3]
+
+
+def test_student_command(tiny_model_dir, tmp_path):
+    from whorf.cli.app import app, register_commands
+
+    register_commands()
+    result = CliRunner().invoke(app, ["student", "--teacher", str(tiny_model_dir), "--data", str(FIXTURES / "train_small.jsonl"),
+                                      "--out", str(tmp_path / "s"), "--layers", "0,2", "--epochs", "1", "--batch-size", "4"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s" / "whorf.json").is_file()
+    bad = CliRunner().invoke(app, ["student", "--teacher", str(tiny_model_dir), "--data", str(FIXTURES / "train_small.jsonl"),
+                                   "--out", str(tmp_path / "t"), "--layers", "0,9"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
