@@ -136,9 +136,12 @@ def compressors(args, work: Path) -> dict:
     directory = registry.find(args.model)
     loaded = modeling.load(directory)
     out = {"auto (default)": Compressor(args.model)}
-    baseline = Compressor(loaded, runtime="torch")
-    baseline.scorer.overlap = 0.25  # the window layout before issue 11 (unchanged: see docs)
+    # the baseline is the runtime before issue 11: whorf-mini (the teacher) in torch fp32, quarter overlap
+    baseline = Compressor(modeling.load(registry.find(args.baseline)), runtime="torch")
+    baseline.scorer.overlap = 0.25
     out["baseline torch fp32"] = baseline
+    if args.baseline != args.model:
+        out[f"{args.baseline} int8 ONNX"] = Compressor(args.baseline, runtime="onnx-int8")
     if not args.quick:
         out["torch-bf16"] = Compressor(loaded, runtime="torch-bf16")
         files = export(loaded, work / "whorf", int8=False)
@@ -178,7 +181,8 @@ def per_output(comp, outputs: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="whorf-mini")
+    parser.add_argument("--model", default=None, help="the model to time (default: the default model)")
+    parser.add_argument("--baseline", default="whorf-mini", help="the model whose torch fp32 runtime is the baseline")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="default and baseline runtimes only")
     parser.add_argument("--no-replica", action="store_true")
@@ -186,6 +190,9 @@ def main() -> None:
     parser.add_argument("--outputs", type=int, default=30, help="tool outputs timed one by one (same set for every runtime)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    from whorf.registry import DEFAULT_MODEL
+
+    args.model = args.model or DEFAULT_MODEL
 
     from whorf.cli.app import quiet_libraries
     from whorf.runtime import cpu_features

@@ -106,6 +106,21 @@ def gate(model: str | Path = "whorf-mini", texts: Sequence[str] = (), runtime: s
     return compare(candidate, reference, texts)
 
 
+def teacher_gate(model: str | Path, teacher: str | Path, texts: Sequence[str], runtime: str = "onnx-int8") -> GateResult:
+    """A student's candidate ``runtime`` against its teacher's fp32 torch model: the decisions a user
+    gets by switching from the teacher to the student's fast path."""
+    from whorf import model as modeling
+    from whorf import registry
+    from whorf.compressor import Compressor
+
+    candidate = Compressor(model, runtime=runtime)
+    reference = Compressor(modeling.load(registry.find(str(teacher))), runtime="torch")
+    reference.scorer.overlap = LEGACY_OVERLAP
+    result = compare(candidate, reference, texts)
+    result.reference = f"teacher {teacher} (torch fp32)"
+    return result
+
+
 def held_out_texts(paths: Sequence[str | Path], limit: int | None = None, held_out_pct: int = 10) -> list[str]:
     """Texts of the fixed held-out split of these data files (whorf.data's hash split)."""
     from whorf import data

@@ -160,25 +160,30 @@ def report(parities: list[Parity]) -> dict:
     return {p.runtime: asdict(p) for p in parities}
 
 
-def ship(directory: str | Path, gate_texts: list[str] | None = None) -> dict:
+def ship(directory: str | Path, gate_texts: list[str] | None = None, keep_fp32: tuple[str, ...] = KEEP_FP32,
+         teacher: str | Path | None = None) -> dict:
     """Export ``directory``'s model to ``model.int8.onnx`` + ``tokenizer.json`` inside it (the light
-    path's files) and write ``onnx.json`` (adapter digest, parity, gate on ``gate_texts``)."""
+    path's files) and write ``onnx.json`` (adapter digest, parity, gate on ``gate_texts``: against the
+    model's own fp32 weights, and for a student against its ``teacher`` too)."""
     from whorf import light
     from whorf import model as modeling
 
     directory = Path(directory)
     loaded = modeling.load(directory)
     with tempfile.TemporaryDirectory(prefix="whorf-ship-") as tmp:
-        files = export(loaded, tmp, int8=True)
+        files = export(loaded, tmp, int8=True, keep_fp32=keep_fp32)
         checks = parity(loaded, {"onnx-int8": files["onnx-int8"]})
         shutil.copyfile(files["onnx-int8"], directory / light.GRAPH_FILE)
     loaded.tokenizer.backend_tokenizer.save(str(directory / light.TOKENIZER_FILE))
+    fp32_parts = ", ".join(keep_fp32) if keep_fp32 else "nothing"
     meta = {"adapter_sha256": light.adapter_digest(directory), "graph": light.GRAPH_FILE,
-            "quantization": "dynamic int8, per-channel weights, fused attention; FFN and token head fp32",
-            "parity": report(checks)}
+            "quantization": f"dynamic int8, per-channel weights, fused attention; kept fp32: {fp32_parts}",
+            "keep_fp32": list(keep_fp32), "parity": report(checks)}
     if gate_texts:
-        from whorf.gate import gate
+        from whorf.gate import gate, teacher_gate
 
         meta["gate"] = asdict(gate(directory, gate_texts, reference_loaded=loaded))
+        if teacher:
+            meta["teacher_gate"] = asdict(teacher_gate(directory, teacher, gate_texts))
     (directory / light.META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     return meta

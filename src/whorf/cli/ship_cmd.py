@@ -16,20 +16,28 @@ def ship_onnx(
     model: Path = typer.Argument(Path("src/whorf/models/whorf-mini"), help="Model directory (whorf.json + adapter.safetensors)."),
     gate_data: Optional[List[Path]] = typer.Option(None, "--gate-data", help="Labelled JSONL files: gate the graph on their held-out rows."),
     gate_limit: int = typer.Option(0, "--gate-limit", help="Gate on at most this many held-out rows (0: all)."),
+    int8_ffn: bool = typer.Option(False, "--int8-ffn", help="Quantize the FFN too (faster; keep it only if the gate passes)."),
+    teacher: Optional[str] = typer.Option(None, "--teacher", help="A student's teacher: gate the graph against it too (default: the one whorf.json names)."),
 ) -> None:
     """Export MODEL to model.int8.onnx + tokenizer.json inside it, so it runs without torch (needs the train extra)."""
     from whorf.gate import held_out_texts
-    from whorf.onnx_export import ship
+    from whorf.config import ModelConfig
+    from whorf.onnx_export import KEEP_FP32, ship
 
     if not (model / "whorf.json").is_file():
         raise UserError(f"{model} is not a model directory (no whorf.json)")
     texts = held_out_texts(gate_data, gate_limit or None) if gate_data else None
-    meta = ship(model, texts)
+    keep = tuple(p for p in KEEP_FP32 if "dense" not in p) if int8_ffn else KEEP_FP32
+    teacher = teacher or ModelConfig.load(model).training.get("distilled_from", {}).get("teacher")
+    meta = ship(model, texts, keep_fp32=keep, teacher=teacher)
     for name, p in meta["parity"].items():
         err.print(f"parity {name}: max |diff| {p['max_abs_diff']:.2e}, token keep agreement {p['decision_agreement']:.4f}", markup=False)
     if "gate" in meta:
         g = meta["gate"]
         err.print(f"gate {'PASS' if g['passed'] else 'FAIL'}: agreement {g['agreement']:.4f}, exact_keep_pct drop {g['exact_keep_pct_drop']:+.4f} on {g['rows']} rows", markup=False)
+    if "teacher_gate" in meta:
+        g = meta["teacher_gate"]
+        err.print(f"against the teacher ({g['reference']}): agreement {g['agreement']:.4f}, exact_keep_pct drop {g['exact_keep_pct_drop']:+.4f}", markup=False)
     graph = model / meta["graph"]
     print(f"{graph} ({graph.stat().st_size / 1e6:.1f} MB)")
     if "gate" in meta and not meta["gate"]["passed"]:

@@ -16,6 +16,7 @@ class Example:
     ids: list[int]
     labels: list[int]  # per token: 0/1, IGNORE for special, prefix and padding tokens
     weights: list[float]  # per token: must_weight for must-keep words, else 1.0
+    doc: int = -1  # index of its row in the ``items`` given to ``windows``
 
 
 def windows(items: list[LabelledRow], tokenizer, config: ModelConfig, must_weight: float = 3.0) -> list[Example]:
@@ -26,7 +27,7 @@ def windows(items: list[LabelledRow], tokenizer, config: ModelConfig, must_weigh
     for doc, item in enumerate(items):
         prefix_text = config.domain_prefixes.get(item.domain, "") if config.use_domain_prefix else ""
         if prefix_text not in prefix_cache:
-            prefix_cache[prefix_text] = tokenizer(prefix_text, add_special_tokens=False)["input_ids"] if prefix_text else []
+            prefix_cache[prefix_text] = tokens.prefix(prefix_text)  # the same call as inference (scoring.Scorer)
         pieces = tokens(item.words)
         for w in pack(doc, pieces, prefix_cache[prefix_text], config.max_length, cls, sep):
             labels, weights = [], []
@@ -38,5 +39,5 @@ def windows(items: list[LabelledRow], tokenizer, config: ModelConfig, must_weigh
                     i = w.start + local
                     labels.append(item.labels.keep[i])
                     weights.append(must_weight if item.labels.must[i] else 1.0)
-            out.append(Example(w.ids, labels, weights))
+            out.append(Example(w.ids, labels, weights, doc))
     return out

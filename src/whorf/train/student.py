@@ -97,11 +97,8 @@ def outputs(out: modeling.Output) -> torch.Tensor:
 
 def student_windows(items, loaded: modeling.Loaded) -> list[Window]:
     config = loaded.config
-    out = []
-    for item in items:
-        threshold = config.threshold + config.domain_bias.get(item.domain, 0.0)
-        out.extend(Window(e, threshold) for e in windows([item], loaded.tokenizer, config))
-    return out
+    thresholds = [config.threshold + config.domain_bias.get(item.domain, 0.0) for item in items]
+    return [Window(e, thresholds[e.doc]) for e in windows(items, loaded.tokenizer, config)]
 
 
 @torch.inference_mode()
