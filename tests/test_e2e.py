@@ -13,7 +13,7 @@ from whorf.segment import segment
 
 from conftest import FIXTURES, SHARED_DATA, requires_shared_data
 
-pytestmark = pytest.mark.skipif(shipped("whorf-mini") is None, reason="whorf-mini is not shipped in this checkout")
+pytestmark = pytest.mark.skipif(shipped("whorf-micro") is None, reason="whorf-micro is not shipped in this checkout")
 EXAMPLES = FIXTURES.parent.parent / "src" / "whorf" / "examples"
 
 
@@ -22,8 +22,10 @@ def mini():
     return Compressor()
 
 
-def test_default_model_is_trained_whorf_mini(mini):
-    assert mini.config.name == "whorf-mini" and mini.config.trained
+def test_default_model_is_the_trained_student_of_whorf_mini(mini):
+    assert mini.config.name == "whorf-micro" and mini.config.trained and mini.config.layers == [0, 2, 5]
+    assert mini.runtime.name == "onnx-int8"  # the light path: the shipped graph
+    assert mini.config.training["distilled_from"]["teacher"] == "whorf-mini"
 
 
 @pytest.mark.parametrize("name", ["traceback.txt", "app.log"])
@@ -75,12 +77,13 @@ def test_heretic_rows_with_the_shipped_model(mini):
     assert sum(res.stats.keep_rate for res in results) / len(results) < 0.8
 
 
-def test_shipped_model_was_trained_with_heads_profile_and_router():
+@pytest.mark.parametrize("name", ["whorf-mini", "whorf-micro"])
+def test_shipped_model_was_trained_with_heads_profile_and_router(name):
     """Labels and domain prefixes depend on the must-keep profile and the router: a model trained before
     either changed must be rebuilt (`make model`)."""
     import json
 
     from whorf.train import provenance
 
-    training = json.loads((shipped("whorf-mini") / "whorf.json").read_text())["training"]
-    assert provenance.stale(training) == [], "rebuild the shipped model with `make model`"
+    training = json.loads((shipped(name) / "whorf.json").read_text())["training"]
+    assert provenance.stale(training) == [], "rebuild the shipped models with `make model`"

@@ -38,7 +38,7 @@ LEGACY_PREFIX_KEYS = {"prose": "text", "table": "tree", "diagnostics": "log", "s
 
 
 class Compressor:
-    """A loaded model plus a runtime. ``Compressor()`` loads the default model (whorf-mini)."""
+    """A loaded model plus a runtime. ``Compressor()`` loads the default model (whorf-micro)."""
 
     _store_obj: Store | None = None
 

@@ -86,7 +86,7 @@ def compare(candidate, reference, texts: Sequence[str]) -> GateResult:
                       agreement >= MIN_AGREEMENT and drop <= MAX_EXACT_KEEP_DROP)
 
 
-def gate(model: str | Path = "whorf-mini", texts: Sequence[str] = (), runtime: str = "onnx-int8",
+def gate(model: str | Path = "whorf-micro", texts: Sequence[str] = (), runtime: str = "onnx-int8",
          reference_loaded=None, reference_overlap: float = LEGACY_OVERLAP, onnx_dir: str | Path | None = None) -> GateResult:
     """Candidate ``runtime`` of ``model`` against its fp32 torch model on ``texts`` (held-out rows).
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from whorf.config import CONFIG_FILE
 
-DEFAULT_MODEL = "whorf-mini"
+DEFAULT_MODEL = "whorf-micro"  # the 3-layer student of whorf-mini (whorf.train.student)
 UNTRAINED = "untrained"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
 

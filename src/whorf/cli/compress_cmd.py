@@ -19,7 +19,7 @@ from whorf.jsonl import compress_rows, compress_safely, split_rows
 from whorf.textio import json_line
 
 FILE_ARG = typer.Argument("-", help="Input file, or - for standard input.")
-MODEL_OPT = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model name (whorf-mini, a registered model) or model directory.")
+MODEL_OPT = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model name (whorf-micro, whorf-mini, a registered model) or model directory.")
 RUNTIME_OPT = typer.Option("auto", "--runtime", help="auto (the shipped int8 ONNX graph when the model has one, else torch), torch, torch-bf16, onnx or onnx-int8.")
 RATE_OPT = typer.Option(None, "--rate", help="Keep this fraction of words (top scores first, must-keep words included). Overrides --threshold.")
 THRESHOLD_OPT = typer.Option(None, "--threshold", help="Keep words scoring above this (default: the model's, 0.5).")

@@ -13,10 +13,10 @@ from whorf.cli.app import UserError, app, err, handle_errors
 @app.command("ship-onnx")
 @handle_errors
 def ship_onnx(
-    model: Path = typer.Argument(Path("src/whorf/models/whorf-mini"), help="Model directory (whorf.json + adapter.safetensors)."),
+    model: Path = typer.Argument(Path("src/whorf/models/whorf-micro"), help="Model directory (whorf.json + adapter.safetensors)."),
     gate_data: Optional[List[Path]] = typer.Option(None, "--gate-data", help="Labelled JSONL files: gate the graph on their held-out rows."),
     gate_limit: int = typer.Option(0, "--gate-limit", help="Gate on at most this many held-out rows (0: all)."),
-    int8_ffn: bool = typer.Option(False, "--int8-ffn", help="Quantize the FFN too (faster; keep it only if the gate passes)."),
+    keep_fp32: Optional[List[str]] = typer.Option(None, "--keep-fp32", help="Regex of graph node names left fp32 (repeatable; default: every FFN MatMul and the token head). Fewer is faster; keep what the gate needs."),
     teacher: Optional[str] = typer.Option(None, "--teacher", help="A student's teacher: gate the graph against it too (default: the one whorf.json names)."),
 ) -> None:
     """Export MODEL to model.int8.onnx + tokenizer.json inside it, so it runs without torch (needs the train extra)."""
@@ -27,7 +27,7 @@ def ship_onnx(
     if not (model / "whorf.json").is_file():
         raise UserError(f"{model} is not a model directory (no whorf.json)")
     texts = held_out_texts(gate_data, gate_limit or None) if gate_data else None
-    keep = tuple(p for p in KEEP_FP32 if "dense" not in p) if int8_ffn else KEEP_FP32
+    keep = tuple(keep_fp32) if keep_fp32 else KEEP_FP32
     teacher = teacher or ModelConfig.load(model).training.get("distilled_from", {}).get("teacher")
     meta = ship(model, texts, keep_fp32=keep, teacher=teacher)
     for name, p in meta["parity"].items():

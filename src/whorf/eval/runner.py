@@ -13,6 +13,7 @@ import numpy as np
 
 from whorf import data as datasets
 from whorf.config import CompressOptions
+from whorf.registry import DEFAULT_MODEL
 from whorf.data.labels import label
 from whorf.decide import decide
 from whorf.eval import baselines, metrics
@@ -27,7 +28,7 @@ METRICS = ("keep_rate", "word_keep_rate", "exact_keep_pct_word", "exact_keep_pct
 @dataclass
 class EvalConfig:
     data: list[str]
-    model: str = "whorf-mini"
+    model: str = DEFAULT_MODEL
     rate: float | None = None
     threshold: float | None = None
     baselines: bool = True

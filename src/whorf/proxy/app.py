@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.background import BackgroundTask
 
 from whorf.config import CompressOptions
+from whorf.registry import DEFAULT_MODEL
 from whorf.proxy.compress import BodyCompressor
 from whorf.proxy.forms import FormCache
 from whorf.proxy.guard import host_is_loopback, redact_url, token_matches, upstream_url
@@ -57,7 +58,7 @@ class ProxyConfig:
     dashboard_token: str | None = None  # lets non-loopback Host headers read /dashboard and /api/recent
     pair_retry_s: float = 120.0  # how long a pair row is retried while the database is busy
     upstream_timeout: float = 600.0
-    model: str = "whorf-mini"
+    model: str = DEFAULT_MODEL
     runtime: str = "auto"
     options: CompressOptions = field(init=False)
 

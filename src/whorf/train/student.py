@@ -41,7 +41,7 @@ class StudentConfig:
     teacher: str = "whorf-mini"
     name: str = "whorf-micro"
     layers: list[int] = field(default_factory=lambda: [0, 2, 4])  # the teacher's layers the student keeps
-    epochs: int = 3
+    epochs: int = 4
     lr: float = 1e-4
     head_lr: float = 3e-4
     batch_size: int = 16
