@@ -87,11 +87,20 @@ def cold_start(repeats: int) -> dict:
 
 
 def install_size() -> dict:
-    """A fresh venv with ``pip install .`` (no extras): size, torch absent, offline compression."""
+    """A fresh venv with ``pip install .`` (no extras): size, torch absent, offline compression. The package
+    is built from a copy of the tracked files, as a clean clone has them (a stale ``build/`` folder would
+    otherwise leak files that are no longer in the tree into the wheel)."""
     where = Path(tempfile.mkdtemp(prefix="whorf-light-"))
+    tree = where / "src-tree"
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
-        pip = subprocess.run([str(where / "bin" / "pip"), "install", "-q", str(ROOT)], capture_output=True, text=True)
+        files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+        for name in filter(None, files):
+            if (ROOT / name).is_file():
+                (tree / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, tree / name)
+        subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
+        where = where / "venv"
+        pip = subprocess.run([str(where / "bin" / "pip"), "install", "-q", str(tree)], capture_output=True, text=True)
         if pip.returncode:
             return {"error": pip.stderr[-500:]}
         size = sum(f.stat().st_size for f in where.rglob("*") if f.is_file() and not f.is_symlink())
@@ -104,7 +113,7 @@ def install_size() -> dict:
                 "compresses_offline": run.returncode == 0 and "runtime=onnx-int8" in run.stderr,
                 "stats_line": run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""}
     finally:
-        shutil.rmtree(where, ignore_errors=True)
+        shutil.rmtree(tree.parent, ignore_errors=True)
 
 
 def replica():

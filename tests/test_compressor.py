@@ -107,3 +107,14 @@ def test_domain_prefix_reaches_the_model(tiny_compressor):
     a = tiny_compressor.compress(TRACEBACK, domain="log")
     b = tiny_compressor.compress(TRACEBACK, domain="json")
     assert [w.score for w in a.words] != [w.score for w in b.words]
+
+
+def test_every_word_decision_carries_its_input_line(tiny_compressor):
+    prose = "alpha beta\ngamma delta\n\nepsilon zeta eta"
+    r = tiny_compressor.compress(prose, store=False)
+    assert [(w.text, w.line) for w in r.words] == [("alpha", 0), ("beta", 0), ("gamma", 1), ("delta", 1),
+                                                   ("epsilon", 3), ("zeta", 3), ("eta", 3)]
+    log = "".join(f"2026-01-02 12:00:{i:02d} INFO worker {i} started\n" for i in range(40)) + "done now\n"
+    r = tiny_compressor.compress(log, store=False)
+    segmented = [(w.text, w.line) for w in r.words]
+    assert segmented[-2:] == [("done", 40), ("now", 40)] and len(r.words) == len(log.split())

@@ -194,6 +194,7 @@ class Compressor:
                 out.append(text[piece.start:piece.end] if piece.kind == "keep" else piece.text)
                 continue
             seg = next(words_pieces)
+            base_line = text.count("\n", 0, piece.start)
             s = scores[offset:offset + len(seg.words)]
             offset += len(seg.words)
             must = self.profile.must_keep(seg.words, seg.text)
@@ -202,11 +203,13 @@ class Compressor:
             n_must += int(sum(must))
             kept_must += int(sum(1 for k, m in zip(keep, must) if k and m))
             decisions.extend(
-                WordDecision(w.text, w.start + piece.start, w.end + piece.start, -1, round(float(sc), 4), bool(k), m)
-                for w, sc, k, m in zip(seg.words, s, keep, must)
+                WordDecision(w.text, w.start + piece.start, w.end + piece.start, base_line + w.line, round(float(sc), 4),
+                             bool(k), m)
+                for w, sc, k, m in zip(seg.words, s.tolist(), keep.tolist(), must)
             )
         result_text = "".join(out)
-        decisions = _with_structural_words(text, decisions, omitted, self.profile)
+        if any(piece.kind != "words" for piece in plan.pieces):  # else every word is the model's already
+            decisions = _with_structural_words(text, decisions, omitted, self.profile)
         return Compressed(result_text, decisions, self._finish_stats(text, result_text, decisions, plan, dom, opts,
                                                                      n_must, kept_must),
                           original=text, markers=[Marker(o.handle, o.unit, o.count, o.line) for o in plan.omissions],
@@ -257,8 +260,7 @@ def _with_structural_words(text: str, model_words: list[WordDecision], omitted: 
             span = next(spans, None)
         model = by_start.get(seg_word.start)
         if model is not None:
-            out.append(WordDecision(model.text, model.start, model.end, seg_word.line, model.score, model.kept,
-                                    model.must_keep))
+            out.append(model)
             continue
         dropped = span is not None and span[0] <= seg_word.start < span[1]
         out.append(WordDecision(seg_word.text, seg_word.start, seg_word.end, seg_word.line,
