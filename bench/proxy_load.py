@@ -1,6 +1,6 @@
 """Proxy load benchmark (not a test): 200 requests at concurrency 20 through ``whorf proxy``.
 
-    python bench/proxy_load.py [--requests 200] [--concurrency 20] [--model whorf-mini]
+    python bench/proxy_load.py [--requests 200] [--concurrency 20] [--model whorf-micro]
 
 A local upstream answers instantly; the same requests go once directly to it and once through the proxy
 (real uvicorn servers on loopback). Prints the latency added by the proxy (p50/p99), tokens saved,
@@ -88,7 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--model", default="whorf-mini")
+    parser.add_argument("--model", default="whorf-micro")
     parser.add_argument("--deadline-ms", type=float, default=2000, help="the proxy's deadline")
     parser.add_argument("--max-queue", type=int, default=4, help="the proxy's queue bound (load shedding)")
     args = parser.parse_args()

@@ -1,6 +1,6 @@
 """Session replay benchmark (not a test): a 30-turn agent session through ``whorf proxy``.
 
-    python bench/session_replay.py [--turns 30] [--api anthropic|openai] [--model whorf-mini] [--out r.json]
+    python bench/session_replay.py [--turns 30] [--api anthropic|openai] [--model whorf-micro] [--out r.json]
 
 The tool outputs are real: the script runs real programs in a temporary directory (ls, git log/diff/show
 on a temporary repository, pytest on a tiny failing project, a Python traceback, df, ps, json.tool, ...).
@@ -136,7 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--api", choices=["anthropic", "openai"], default="anthropic")
-    parser.add_argument("--model", default="whorf-mini")
+    parser.add_argument("--model", default="whorf-micro")
     parser.add_argument("--out", type=Path, help="write the per-turn results as JSON here")
     args = parser.parse_args()
     import httpx
