@@ -158,8 +158,6 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
     """Distil ``cfg.teacher`` into a ``len(cfg.layers)``-layer student written to ``cfg.out``."""
     from rich.console import Console
 
-    from whorf import backbone, gate
-
     console = console or Console(stderr=True)
     started = time.time()
     out = Path(cfg.out)
@@ -167,15 +165,8 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    teacher_dir = registry.find(cfg.teacher)
-    if teacher_dir is None:
-        raise FileNotFoundError(f"teacher model {cfg.teacher!r} not found")
-    teacher = modeling.load(teacher_dir)
+    teacher = _teacher(cfg)
     source = provenance.record(teacher.config.profile)
-    owner, attr = backbone.layer_list(modeling.plain_encoder(teacher.model.encoder))
-    depth = len(getattr(owner, attr))
-    if not cfg.layers or any(not 0 <= i < depth for i in cfg.layers):
-        raise ValueError(f"--layers {cfg.layers}: the teacher has layers 0 to {depth - 1}")
     hyper = teacher.config.training.get("hyperparameters", {})
     splits = load_splits(TrainConfig(data=cfg.data, out=cfg.out, rule=hyper.get("rule", "aligned"),
                                      profile=teacher.config.profile, held_out_pct=cfg.held_out_pct,
@@ -187,21 +178,61 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
     tick = time.time()
     teacher_targets(teacher, train_w + val_w, cfg.batch_size, pad)
     console.print(f"teacher scores on {len(train_w) + len(val_w)} windows in {time.time() - tick:.0f} s")
+    before, history, best = run_epochs(student.model, train_w, val_w, cfg, pad, out, console)
+    student.config.training = {
+        "distilled_from": {"teacher": teacher.config.name, "teacher_commit": teacher.config.training.get("git_commit")},
+        "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("data", "out")},
+        "data": [rep.summary() for rep in splits.reports],
+        "rows": {"train": len(splits.train), "validation": len(splits.validation), "held_out": len(splits.held_out)},
+        "windows": len(train_w), "best_epoch": best["epoch"], "selected_on": "validation",
+        "wall_seconds": round(time.time() - started, 1), "torch_threads": torch.get_num_threads(), **source,
+    }
+    result = _teacher_gate(student, teacher, [it.row.text for it in splits.held_out][: cfg.gate_rows])
+    console.print(result.line().replace("gate", "student vs teacher", 1))
+    student.config.evaluation = {"validation_before": before, "history": history, "best_epoch": best["epoch"],
+                                 "teacher_gate_held_out": asdict(result)}
+    modeling.save(student, out)
+    (out / "eval.json").write_text(json.dumps(student.config.evaluation, indent=2) + "\n")
+    return out
 
-    net = student.model
+
+def _teacher(cfg: StudentConfig) -> modeling.Loaded:
+    """The teacher, loaded and merged; ``cfg.layers`` must name layers it has."""
+    from whorf import backbone
+
+    teacher_dir = registry.find(cfg.teacher)
+    if teacher_dir is None:
+        raise FileNotFoundError(f"teacher model {cfg.teacher!r} not found")
+    teacher = modeling.load(teacher_dir)
+    owner, attr = backbone.layer_list(modeling.plain_encoder(teacher.model.encoder))
+    depth = len(getattr(owner, attr))
+    if not cfg.layers or any(not 0 <= i < depth for i in cfg.layers):
+        raise ValueError(f"--layers {cfg.layers}: the teacher has layers 0 to {depth - 1}")
+    return teacher
+
+
+def _optimiser(net: modeling.DualHead, cfg: StudentConfig, total: int):
+    """AdamW over the student's layers (``lr``) and heads (``head_lr``); the embeddings stay frozen."""
+    from transformers import get_cosine_schedule_with_warmup
+
     for name, p in net.named_parameters():
         p.requires_grad = not name.startswith(modeling.ENCODER_PREFIX + modeling.EMBEDDINGS)
     body = [p for n, p in net.named_parameters() if p.requires_grad and n.startswith(modeling.ENCODER_PREFIX)]
     heads = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith(modeling.ENCODER_PREFIX)]
-    from transformers import get_cosine_schedule_with_warmup
-
-    steps = len(batches([w.example for w in train_w], cfg.batch_size, 0))
     optimizer = torch.optim.AdamW([{"params": body, "lr": cfg.lr}, {"params": heads, "lr": cfg.head_lr}], weight_decay=0.01)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup * steps * cfg.epochs), steps * cfg.epochs)
+    return optimizer, get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup * total), total), body + heads
+
+
+def run_epochs(net: modeling.DualHead, train_w: list[Window], val_w: list[Window], cfg: StudentConfig, pad: int,
+               out: Path, console) -> tuple[dict, list[dict], dict]:
+    """Every epoch's steps, then validation agreement; leaves ``net`` with the best epoch's weights.
+    Returns (validation before training, per-epoch validation, the best epoch's)."""
+    steps = len(batches([w.example for w in train_w], cfg.batch_size, 0))
+    optimizer, scheduler, params = _optimiser(net, cfg, steps * cfg.epochs)
     state = {"global_step": 0, "epoch": 0}
     history, best, best_state = [], None, None
-    start_metrics = agreement(net, val_w, cfg.batch_size, pad, cfg.bf16)
-    console.print(f"before training (validation): {start_metrics}")
+    before = agreement(net, val_w, cfg.batch_size, pad, cfg.bf16)
+    console.print(f"before training (validation): {before}")
     with (out / "train_log.jsonl").open("w") as log, TrainProgress(console, steps * cfg.epochs, state) as progress:
         for epoch in range(cfg.epochs):
             net.train()
@@ -213,7 +244,7 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
                 loss = loss_fn(pred, batch, cfg.near, cfg.near_weight)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(body + heads, cfg.grad_clip)
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 optimizer.step()
                 scheduler.step()
                 state["global_step"] += 1
@@ -235,21 +266,12 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
                 best, best_state = metrics, copy.deepcopy(net.state_dict())
     net.load_state_dict(best_state)
     net.eval()
-    student.config.training = {
-        "distilled_from": {"teacher": teacher.config.name, "teacher_commit": teacher.config.training.get("git_commit")},
-        "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("data", "out")},
-        "data": [rep.summary() for rep in splits.reports],
-        "rows": {"train": len(splits.train), "validation": len(splits.validation), "held_out": len(splits.held_out)},
-        "windows": len(train_w), "best_epoch": best["epoch"], "selected_on": "validation",
-        "wall_seconds": round(time.time() - started, 1), "torch_threads": torch.get_num_threads(), **source,
-    }
+    return before, history, best
+
+
+def _teacher_gate(student: modeling.Loaded, teacher: modeling.Loaded, texts: list[str]):
+    """Model-alone keep decisions of the student against the teacher's, both torch fp32, on ``texts``."""
+    from whorf import gate
     from whorf.compressor import Compressor
 
-    texts = [it.row.text for it in splits.held_out][: cfg.gate_rows]
-    result = gate.compare(Compressor(student, runtime="torch"), Compressor(teacher, runtime="torch"), texts)
-    console.print(result.line().replace("gate", "student vs teacher", 1))
-    student.config.evaluation = {"validation_before": start_metrics, "history": history, "best_epoch": best["epoch"],
-                                 "teacher_gate_held_out": asdict(result)}
-    modeling.save(student, out)
-    (out / "eval.json").write_text(json.dumps(student.config.evaluation, indent=2) + "\n")
-    return out
+    return gate.compare(Compressor(student, runtime="torch"), Compressor(teacher, runtime="torch"), texts)
