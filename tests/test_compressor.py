@@ -118,3 +118,11 @@ def test_every_word_decision_carries_its_input_line(tiny_compressor):
     r = tiny_compressor.compress(log, store=False)
     segmented = [(w.text, w.line) for w in r.words]
     assert segmented[-2:] == [("done", 40), ("now", 40)] and len(r.words) == len(log.split())
+
+
+def test_a_word_too_long_to_scan_whole_is_kept(tiny_compressor):
+    """JSON nested too deep to parse is one 6 kB word with a fact in its middle, beyond what the
+    must-keep patterns search: it must not be dropped (with the override on)."""
+    text = "[" * 3000 + '"ECONNREFUSED"' + "]" * 3000
+    r = tiny_compressor.compress(text, rate=0.1, store=False)
+    assert "ECONNREFUSED" in r.text and r.words[0].must_keep

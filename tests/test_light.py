@@ -85,6 +85,9 @@ def test_a_stale_graph_is_not_used(tmp_path):
     assert not light.valid_graph(model)
     assert Compressor(str(model)).runtime.name == "torch"
     assert Compressor(str(SHIPPED)).runtime.name == "onnx-int8"
+    # asked for the int8 graph by name, it is re-exported from the current adapter, not read from the stale file
+    explicit = Compressor(str(model), runtime="onnx-int8")
+    assert explicit.runtime.path.parent != model
 
 
 def test_light_decisions_agree_with_the_fp32_model():

@@ -112,3 +112,36 @@ def test_student_command(tiny_model_dir, tmp_path):
     bad = CliRunner().invoke(app, ["student", "--teacher", str(tiny_model_dir), "--data", str(FIXTURES / "train_small.jsonl"),
                                    "--out", str(tmp_path / "t"), "--layers", "0,9"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_a_student_refuses_repeated_or_missing_layers_and_bad_settings(tiny_model_dir, tmp_path):
+    teacher = modeling.load(tiny_model_dir)
+    with pytest.raises(BackboneError, match="repeat"):
+        make_student(teacher, [0, 0], "x")
+    for bad in (dict(layers=[1, 1]), dict(layers=[]), dict(epochs=0), dict(batch_size=0)):
+        with pytest.raises(ValueError):
+            StudentConfig(data=[], out=str(tmp_path / "never"), **bad)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="no training"):
+        train_student(StudentConfig(data=[str(empty)], out=str(tmp_path / "none"), teacher=str(tiny_model_dir), layers=[0, 1]))
+    assert not (tmp_path / "none").exists()  # nothing written for a run that could not start
+
+
+def test_a_student_of_a_student_records_the_backbone_layers_it_holds(tiny_model_dir, tmp_path):
+    first = make_student(modeling.load(tiny_model_dir), [0, 2, 3], "first")
+    modeling.save(first, tmp_path / "first")
+    second = make_student(modeling.load(tmp_path / "first"), [0, 2], "second")
+    assert second.config.layers == [0, 3]
+    again = modeling.load(modeling.save(second, tmp_path / "second"))
+    assert np.abs(scores(again, IDS) - scores(second, IDS)).max() < 1e-5
+
+
+def test_a_directory_listing_repeated_layers_does_not_load(tiny_model_dir, tmp_path):
+    student = make_student(modeling.load(tiny_model_dir), [0, 1], "s")
+    out = modeling.save(student, tmp_path / "s")
+    meta = json.loads((out / "whorf.json").read_text())
+    meta["layers"] = [1, 1]
+    (out / "whorf.json").write_text(json.dumps(meta))
+    with pytest.raises(BackboneError):
+        modeling.load(out)

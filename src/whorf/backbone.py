@@ -105,6 +105,8 @@ def truncate(encoder, keep: list[int]):
     layers = getattr(owner, attr)
     if not keep or any(not 0 <= i < len(layers) for i in keep):
         raise BackboneError(f"layers {keep} do not exist in a {len(layers)}-layer encoder")
+    if len(set(keep)) != len(keep):  # a repeated layer would be one module in two places (shared weights)
+        raise BackboneError(f"layers {keep} repeat a layer")
     setattr(owner, attr, nn.ModuleList([layers[i] for i in keep]))
     encoder.config.num_hidden_layers = len(keep)
     if hasattr(encoder.config, "layer_types") and isinstance(encoder.config.layer_types, list):

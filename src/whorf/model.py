@@ -153,16 +153,16 @@ def save(loaded: Loaded, directory: str | Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     config = loaded.config
     if config.layers is not None:  # a student: its layers and heads; the embeddings are the backbone's
-        config.save(directory)
         save_file(trainable_state(loaded.model, full=True, embeddings=False), str(directory / ADAPTER_FILE))
+        config.save(directory)  # last: a directory with whorf.json holds a whole model
         return directory
     if loaded.full_weights:
         config = ModelConfig.from_dict(config.to_dict())
         config.backbone, config.lora = SELF, None
         plain_encoder(loaded.model.encoder).config.save_pretrained(directory)
         loaded.tokenizer.save_pretrained(directory)
-    config.save(directory)
     save_file(trainable_state(loaded.model, full=loaded.full_weights), str(directory / ADAPTER_FILE))
+    config.save(directory)  # last: a directory with whorf.json holds a whole model
     return directory
 
 

@@ -142,10 +142,13 @@ def parity(loaded, files: dict[str, Path], samples: list[str] | None = None) -> 
 
 def ensure_onnx(loaded, directory: Path | None, onnx_dir: Path | None, int8: bool) -> Path:
     """The ONNX file for this model, exporting it once (into ``onnx_dir``, else the user cache)."""
+    from whorf import light
+
     name = ONNX_FILES["onnx-int8" if int8 else "onnx"]
-    for where in (onnx_dir, directory):
-        if where and (where / name).is_file():
-            return where / name
+    if onnx_dir and (onnx_dir / name).is_file():
+        return onnx_dir / name
+    if directory and (directory / name).is_file() and (not int8 or light.valid_graph(directory)):
+        return directory / name  # a shipped graph, exported from this adapter
     key = hashlib.sha256(json.dumps(loaded.config.to_dict(), sort_keys=True, default=str).encode())
     key.update(b"fused-per-channel-v2")
     if directory:

@@ -53,8 +53,9 @@ class Profile:
 
     def must_keep(self, words: Sequence[Word], text: str) -> list[bool]:
         """For each word of ``text``, whether a pattern of this profile matches inside it (or it lies in
-        the scope of a scoped match, such as the words a negation negates)."""
-        flags = _flag(self.regex, words, text)
+        the scope of a scoped match, such as the words a negation negates). A word longer than
+        ``MAX_WORD`` is always kept: only its ends are searched, so nothing can say its middle holds no fact."""
+        flags = [hit or w.end - w.start > MAX_WORD for hit, w in zip(_flag(self.regex, words, text), words)]
         for name, n in self.scope:
             for i, hit in enumerate(_flag(_compile((self.patterns[name],)), words, text)):
                 if hit:

@@ -29,8 +29,15 @@ class UserError(Exception):
 def require_files(paths) -> None:
     """One clear error for the first data file that does not exist."""
     for path in paths:
+        if path.is_dir():
+            raise UserError(f"data file {path} is a directory: give the JSONL files in it")
         if not path.is_file():
             raise UserError(f"data file {path} does not exist")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an exception's message (some libraries start theirs with a newline)."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
 
 
 def handle_errors(fn: Callable) -> Callable:
@@ -44,14 +51,12 @@ def handle_errors(fn: Callable) -> Callable:
             err.print("whorf: interrupted")
             raise typer.Exit(130)
         except (UserError, ValueError, FileNotFoundError, NotADirectoryError, PermissionError, OSError) as exc:
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            err.print(f"whorf: error: {msg}", markup=False, highlight=False)
+            err.print(f"whorf: error: {first_line(exc) or type(exc).__name__}", markup=False, highlight=False)
             raise typer.Exit(2)
         except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into one line
             if os.environ.get("WHORF_DEBUG"):
                 raise
-            err.print(f"whorf: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                      markup=False, highlight=False)
+            err.print(f"whorf: error: {type(exc).__name__}: {first_line(exc)}", markup=False, highlight=False)
             raise typer.Exit(1)
 
     return wrapper
@@ -79,7 +84,7 @@ def quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    logging.getLogger("whorf").setLevel(logging.ERROR)
+    logging.getLogger("whorf").setLevel(logging.WARNING)  # whorf's own warnings (a stale graph, an untrained model) show
     logging.getLogger("onnxruntime").setLevel(logging.ERROR)
     root = logging.getLogger()
     if not any(isinstance(f, _QuietModules) for f in root.filters):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,7 +14,7 @@ from whorf.cli.app import UserError, app, err, handle_errors
 @app.command("ship-onnx")
 @handle_errors
 def ship_onnx(
-    model: Path = typer.Argument(Path("src/whorf/models/whorf-micro"), help="Model directory (whorf.json + adapter.safetensors)."),
+    model: Optional[Path] = typer.Argument(None, help="Model directory (whorf.json + adapter.safetensors); default: the shipped default model's."),
     gate_data: Optional[List[Path]] = typer.Option(None, "--gate-data", help="Labelled JSONL files: gate the graph on their held-out rows."),
     gate_limit: int = typer.Option(0, "--gate-limit", help="Gate on at most this many held-out rows (0: all)."),
     keep_fp32: Optional[List[str]] = typer.Option(None, "--keep-fp32", help="Regex of graph node names left fp32 (repeatable; default: every FFN MatMul and the token head). Fewer is faster; keep what the gate needs."),
@@ -23,11 +24,18 @@ def ship_onnx(
     from whorf.gate import held_out_texts
     from whorf.config import ModelConfig
     from whorf.onnx_export import KEEP_FP32, ship
+    from whorf.registry import DEFAULT_MODEL, shipped
 
-    if not (model / "whorf.json").is_file():
+    model = model or shipped(DEFAULT_MODEL)
+    if model is None or not (model / "whorf.json").is_file():
         raise UserError(f"{model} is not a model directory (no whorf.json)")
     texts = held_out_texts(gate_data, gate_limit or None) if gate_data else None
     keep = tuple(keep_fp32) if keep_fp32 else KEEP_FP32
+    for pattern in keep:  # before a minute of export, not after
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UserError(f"--keep-fp32 {pattern!r} is not a regular expression: {exc}") from None
     teacher = teacher or ModelConfig.load(model).training.get("distilled_from", {}).get("teacher")
     meta = ship(model, texts, keep_fp32=keep, teacher=teacher)
     for name, p in meta["parity"].items():

@@ -40,7 +40,7 @@ class StudentConfig:
     out: str
     teacher: str = "whorf-mini"
     name: str = "whorf-micro"
-    layers: list[int] = field(default_factory=lambda: [0, 2, 4])  # the teacher's layers the student keeps
+    layers: list[int] = field(default_factory=lambda: [0, 2, 5])  # the teacher's layers the student keeps
     epochs: int = 4
     lr: float = 1e-4
     head_lr: float = 3e-4
@@ -57,6 +57,12 @@ class StudentConfig:
     threads: int | None = None
     log_every: int = 10
     gate_rows: int | None = None  # held-out rows for the teacher gate (None: all)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch size must be at least 1 (got {self.epochs} and {self.batch_size})")
+        if not self.layers or len(set(self.layers)) != len(self.layers):
+            raise ValueError(f"layers must name distinct teacher layers, not {self.layers}")
 
 
 @dataclass
@@ -79,7 +85,9 @@ def make_student(teacher: modeling.Loaded, layers: list[int], name: str) -> mode
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     config = ModelConfig.from_dict(teacher.config.to_dict())
-    config.name, config.lora, config.layers = name, None, list(layers)
+    # a student of a student: its layers are the backbone's layers the teacher kept
+    backbone_layers = [teacher.config.layers[i] for i in layers] if teacher.config.layers else list(layers)
+    config.name, config.lora, config.layers = name, None, backbone_layers
     config.training, config.evaluation, config.trained = {}, {}, True
     return modeling.Loaded(net, teacher.tokenizer, config)
 
@@ -158,10 +166,10 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
     """Distil ``cfg.teacher`` into a ``len(cfg.layers)``-layer student written to ``cfg.out``."""
     from rich.console import Console
 
+    from whorf import light
+
     console = console or Console(stderr=True)
     started = time.time()
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -172,6 +180,13 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
                                      profile=teacher.config.profile, held_out_pct=cfg.held_out_pct,
                                      validation_pct=cfg.validation_pct, max_rows_per_file=cfg.max_rows_per_file),
                          console)
+    if not splits.train or not splits.validation:
+        raise ValueError(f"no training or validation rows in {', '.join(cfg.data)} (train {len(splits.train)}, "
+                         f"validation {len(splits.validation)})")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in (light.GRAPH_FILE, light.META_FILE, light.TOKENIZER_FILE):  # another model's light files
+        (out / stale).unlink(missing_ok=True)
     student = make_student(teacher, cfg.layers, cfg.name)
     pad = teacher.tokenizer.pad_token_id or 0
     train_w, val_w = student_windows(splits.train, teacher), student_windows(splits.validation, teacher)
