@@ -254,7 +254,7 @@ def _with_structural_words(text: str, model_words: list[WordDecision], omitted: 
     spans = iter(omitted)
     span = next(spans, None)
     seg = segment(text)
-    must = profile.must_keep(seg.words, seg.text) if len(by_start) < len(seg.words) else [False] * len(seg.words)
+    must = profile.must_keep(seg.words, seg.text)
     for seg_word, protected in zip(seg.words, must):
         while span is not None and span[1] <= seg_word.start:
             span = next(spans, None)
