@@ -10,6 +10,8 @@ import typer
 from whorf.cli.app import UserError, app, err, handle_errors, require_files
 
 DATA_OPT = typer.Option(..., "--data", "-d", help="Training JSONL files (pairs, raw pairs, spans, token labels).")
+BF16_OPT = typer.Option(False, "--bf16", help="bf16 autocast (faster only on CPUs with AMX / AVX512-BF16).")
+THREADS_OPT = typer.Option(None, "--threads", help="Torch CPU threads.")
 RULE_OPT = typer.Option("aligned", "--rule", help="Label rule: aligned (order-preserving, default) or seed (lowercase membership).")
 
 
@@ -44,12 +46,12 @@ def train(
     layers: int = typer.Option(4, "--layers", help="LoRA on the attention of the last N encoder layers."),
     max_length: int = typer.Option(256, "--max-length", help="Tokens per training window."),
     batch_size: int = typer.Option(16, "--batch-size"),
-    bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (faster only on CPUs with AMX / AVX512-BF16)."),
+    bf16: bool = BF16_OPT,
     dropout: Optional[float] = typer.Option(0.0, "--dropout", help="Encoder and head dropout (0 halves CPU step time)."),
     rule: str = RULE_OPT,
     seed: int = typer.Option(0, "--seed"),
     max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Cap training rows per file (by text hash)."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Torch CPU threads."),
+    threads: Optional[int] = THREADS_OPT,
     target_keep_rate: Optional[float] = typer.Option(None, "--target-keep-rate", help="Calibrate per-domain thresholds so held-out keep_rate stays within this."),
 ) -> None:
     """Fine-tune a compressor: LoRA on the encoder, both heads from scratch, held-out eval each epoch."""
@@ -141,9 +143,9 @@ def student(
     lr: float = typer.Option(1e-4, "--lr", help="Learning rate of the student's layers."),
     head_lr: float = typer.Option(3e-4, "--head-lr", help="Learning rate of the two heads."),
     batch_size: int = typer.Option(16, "--batch-size"),
-    bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (faster only on CPUs with AMX / AVX512-BF16)."),
+    bf16: bool = BF16_OPT,
     max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file"),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Torch CPU threads."),
+    threads: Optional[int] = THREADS_OPT,
 ) -> None:
     """Distil a trained model into a smaller, faster student (a subset of its layers), gated on held-out rows."""
     from whorf.train.student import StudentConfig, train_student

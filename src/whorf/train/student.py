@@ -92,15 +92,10 @@ def make_student(teacher: modeling.Loaded, layers: list[int], name: str) -> mode
     return modeling.Loaded(net, teacher.tokenizer, config)
 
 
-def _logit(p: torch.Tensor) -> torch.Tensor:
-    p = p.float().clamp(EPS, 1 - EPS)
-    return torch.log(p) - torch.log1p(-p)
-
-
 def outputs(out: modeling.Output) -> torch.Tensor:
     """[B, L, 3]: token margin (keep logit minus drop logit), span logit, final-score logit."""
     margin = (out.token_logits[..., 1] - out.token_logits[..., 0]).float()
-    return torch.stack([margin, _logit(out.span), _logit(out.final)], dim=-1)
+    return torch.stack([margin, torch.logit(out.span.float(), eps=EPS), torch.logit(out.final.float(), eps=EPS)], dim=-1)
 
 
 def student_windows(items, loaded: modeling.Loaded) -> list[Window]:
@@ -145,20 +140,20 @@ def loss_fn(pred: torch.Tensor, batch: dict, near: float, near_weight: float) ->
 
 
 @torch.inference_mode()
-def agreement(net: modeling.DualHead, wins: list[Window], batch_size: int, pad: int, bf16: bool = False) -> dict:
+def agreement(net: modeling.DualHead, wins: list[Window], cfg: StudentConfig, pad: int) -> dict:
     """Token-level keep-decision agreement with the teacher and the distillation loss on ``wins``."""
     net.eval()
     same = total = 0
     losses = []
-    for idx in batches([w.example for w in wins], batch_size * 2, 0):
+    for idx in batches([w.example for w in wins], cfg.batch_size * 2, 0):
         batch = _batch(wins, idx, pad)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             pred = outputs(net(batch["ids"], batch["mask"]))
         valid = batch["labels"] != IGNORE
-        thr = torch.logit(batch["threshold"].clamp(EPS, 1 - EPS))
+        thr = torch.logit(batch["threshold"], eps=EPS)
         same += int(((pred[..., 2] > thr) == (batch["target"][..., 2] > thr))[valid].sum())
         total += int(valid.sum())
-        losses.append(float(loss_fn(pred, batch, 0.1, 4.0)))
+        losses.append(float(loss_fn(pred, batch, cfg.near, cfg.near_weight)))
     return {"token_agreement": same / max(total, 1), "distill_loss": float(np.mean(losses)) if losses else float("nan")}
 
 
@@ -246,7 +241,7 @@ def run_epochs(net: modeling.DualHead, train_w: list[Window], val_w: list[Window
     optimizer, scheduler, params = _optimiser(net, cfg, steps * cfg.epochs)
     state = {"global_step": 0, "epoch": 0}
     history, best, best_state = [], None, None
-    before = agreement(net, val_w, cfg.batch_size, pad, cfg.bf16)
+    before = agreement(net, val_w, cfg, pad)
     console.print(f"before training (validation): {before}")
     with (out / "train_log.jsonl").open("w") as log, TrainProgress(console, steps * cfg.epochs, state) as progress:
         for epoch in range(cfg.epochs):
@@ -273,7 +268,7 @@ def run_epochs(net: modeling.DualHead, train_w: list[Window], val_w: list[Window
                     progress.log(record)
                     running = []
                 progress.step(epoch + 1)
-            metrics = {"epoch": epoch + 1, **agreement(net, val_w, cfg.batch_size, pad, cfg.bf16)}
+            metrics = {"epoch": epoch + 1, **agreement(net, val_w, cfg, pad)}
             history.append(metrics)
             log.write(json.dumps({"validation": metrics}) + "\n")
             console.print(f"epoch {epoch + 1} (validation): {metrics}")
