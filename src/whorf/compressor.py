@@ -74,7 +74,8 @@ class Compressor:
             self.model = loaded.model
             self.runtime = self._runtime(name, loaded, onnx_dir)
         self.profile: Profile = load_profile(profile or self.config.profile)
-        self.scorer = Scorer(self.tokenizer, self.runtime, self.config.max_length, self.config.pooling, batch_size)
+        self.scorer = Scorer(self.tokenizer, self.runtime, self.config.max_length, self.config.pooling, batch_size,
+                             self.config.overlap)
 
     def _runtime(self, name: str, loaded: modeling.Loaded, onnx_dir: str | Path | None) -> runtimes.Runtime:
         if name.startswith("torch"):

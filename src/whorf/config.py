@@ -46,6 +46,9 @@ class ModelConfig:
     head: HeadSpec = field(default_factory=HeadSpec)
     threshold: float = 0.5
     pooling: str = "max"
+    # share of a window's budget the next window repeats (scoring.pack); a model records the overlap
+    # it was validated at (a student trained on shifted windows needs less context overlap)
+    overlap: float = 0.25
     profile: str = "default"
     use_domain_prefix: bool = True
     domain_prefixes: dict[str, str] = field(default_factory=lambda: dict(PREFIXES))
@@ -69,6 +72,8 @@ class ModelConfig:
         config = cls(**data)
         if config.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {config.pooling!r}")
+        if not 0.0 <= config.overlap < 1.0:
+            raise ValueError(f"overlap must be in [0, 1), not {config.overlap!r}")
         return config
 
     def save(self, directory: Path) -> None:

@@ -145,8 +145,9 @@ class WordTokens:
 
 
 def pack(doc: int, pieces: list[list[int]], prefix: list[int], max_length: int, cls: int, sep: int,
-         overlap: float = OVERLAP) -> list[Window]:
-    """Windows over one document's words; consecutive windows share ``overlap`` of the budget."""
+         overlap: float = OVERLAP, first: int | None = None) -> list[Window]:
+    """Windows over one document's words; consecutive windows share ``overlap`` of the budget.
+    ``first`` caps the first window's tokens (training shifts every window edge with it)."""
     budget = max(max_length - 2 - len(prefix), MAX_WORD_TOKENS)
     shared = int(budget * overlap)
     windows: list[Window] = []
@@ -154,7 +155,8 @@ def pack(doc: int, pieces: list[list[int]], prefix: list[int], max_length: int, 
     start = 0
     while start < n:
         end, used = start, 0
-        while end < n and used + len(pieces[end]) <= budget:
+        limit = budget if first is None or windows else max(min(first, budget), MAX_WORD_TOKENS)
+        while end < n and used + len(pieces[end]) <= limit:
             used += len(pieces[end])
             end += 1
         ids = [cls, *prefix]
@@ -212,6 +214,8 @@ def centrality(window: Window, sizes: np.ndarray, n_words: int) -> np.ndarray:
 class Scorer:
     def __init__(self, tokenizer, runtime: Runtime, max_length: int = 512, pooling: str = "max",
                  batch_size: int = 16, overlap: float = OVERLAP):
+        if not 0.0 <= overlap < 1.0:
+            raise ValueError(f"window overlap must be in [0, 1), not {overlap}")
         self.tokens = WordTokens(tokenizer)
         self.runtime = runtime
         self.max_length = max_length
