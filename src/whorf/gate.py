@@ -1,8 +1,8 @@
 """The speed gate: a faster runtime may not make worse decisions.
 
 ``gate(model, texts)`` scores the same texts with the candidate (the light int8 ONNX path by default)
-and with the fp32 PyTorch model (the reference, with the pre-issue-11 window overlap of a quarter
-unless ``reference_overlap`` says otherwise) and compares the model-alone keep decisions (no must-keep
+and with the fp32 PyTorch model (the reference, at the window overlap its whorf.json records unless
+``reference_overlap`` says otherwise) and compares the model-alone keep decisions (no must-keep
 override, threshold plus the domain bias):
 
 - ``agreement``: fraction of words with the same keep decision (required >= 0.99);
@@ -20,7 +20,6 @@ import numpy as np
 
 MIN_AGREEMENT = 0.99
 MAX_EXACT_KEEP_DROP = 0.005
-LEGACY_OVERLAP = 0.25
 
 
 @dataclass
@@ -87,7 +86,7 @@ def compare(candidate, reference, texts: Sequence[str]) -> GateResult:
 
 
 def gate(model: str | Path = "whorf-micro", texts: Sequence[str] = (), runtime: str = "onnx-int8",
-         reference_loaded=None, reference_overlap: float = LEGACY_OVERLAP, onnx_dir: str | Path | None = None) -> GateResult:
+         reference_loaded=None, reference_overlap: float | None = None, onnx_dir: str | Path | None = None) -> GateResult:
     """Candidate ``runtime`` of ``model`` against its fp32 torch model on ``texts`` (held-out rows).
 
     Needs torch (the reference). ``reference_loaded`` reuses an already loaded ``whorf.model.Loaded``.
@@ -102,7 +101,8 @@ def gate(model: str | Path = "whorf-micro", texts: Sequence[str] = (), runtime: 
         directory = registry.find(str(model))
         reference_loaded = modeling.load(directory)
     reference = Compressor(reference_loaded, runtime="torch")
-    reference.scorer.overlap = reference_overlap
+    if reference_overlap is not None:
+        reference.scorer.overlap = reference_overlap
     return compare(candidate, reference, texts)
 
 
@@ -114,8 +114,7 @@ def teacher_gate(model: str | Path, teacher: str | Path, texts: Sequence[str], r
     from whorf.compressor import Compressor
 
     candidate = Compressor(model, runtime=runtime)
-    reference = Compressor(modeling.load(registry.find(str(teacher))), runtime="torch")
-    reference.scorer.overlap = LEGACY_OVERLAP
+    reference = Compressor(modeling.load(registry.find(str(teacher))), runtime="torch")  # at the teacher's overlap
     result = compare(candidate, reference, texts)
     result.reference = f"teacher {teacher} (torch fp32)"
     return result

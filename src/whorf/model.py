@@ -65,7 +65,10 @@ class DualHead(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Output:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         logits = self.token_head(self.token_dropout(hidden))
-        span = self.span_conv(hidden.transpose(1, 2)).squeeze(1)
+        # padded positions read as the convolutions' zero padding, so a window scores the same in any batch
+        keep = attention_mask.unsqueeze(1).to(hidden.dtype)
+        conv1, gelu, conv2, sigmoid = self.span_conv
+        span = sigmoid(conv2(gelu(conv1(hidden.transpose(1, 2) * keep)) * keep)).squeeze(1)
         token_prob = logits.float().softmax(-1)[..., 1]
         final = token_prob * (0.5 + 0.5 * span.float())
         return Output(logits, span, final)
