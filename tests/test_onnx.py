@@ -27,3 +27,15 @@ def test_onnx_runtime_compresses_like_torch(tiny_model_dir, tmp_path):
     np.testing.assert_allclose([w.score for w in a.words], [w.score for w in b.words], atol=1e-3)
     assert a.text == b.text
     assert b.stats.runtime == "onnx"
+
+
+def test_the_span_convolution_exports_as_a_matmul_with_the_same_scores(tiny_model_dir, tmp_path):
+    loaded = modeling.load(tiny_model_dir)
+    files = export(loaded, tmp_path, int8=True, conv_matmul=True)
+    fp32_ops = {n.op_type for n in onnx.load(str(files["onnx"])).graph.node}
+    assert "Conv" in fp32_ops  # the second, 1-channel convolution
+    int8_nodes = [n for n in onnx.load(str(files["onnx-int8"])).graph.node if "span_conv" in n.name]
+    assert any("MatMul" in n.op_type and "Integer" in n.op_type or n.op_type == "DynamicQuantizeMatMul" for n in int8_nodes)
+    results = {p.runtime: p for p in parity(loaded, files)}
+    assert results["onnx"].max_abs_diff < 1e-4 and results["onnx"].decision_agreement == 1.0
+    assert results["onnx-int8"].max_abs_diff < 0.2

@@ -47,6 +47,30 @@ class Parity:
         return f"{self.runtime}: max |diff| {self.max_abs_diff:.2e}, keep-decision agreement {self.decision_agreement:.4f}"
 
 
+def _conv_as_matmul(conv):
+    """A Conv1d (stride 1, "same" padding) as shifted copies and one MatMul, the op dynamic int8
+    quantization makes fast (ORT's ConvInteger is slower than fp32 Conv)."""
+    import torch
+    import torch.nn.functional as F
+
+    class ConvAsMatMul(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            k = conv.kernel_size[0]
+            self.k, self.pad = k, conv.padding[0]
+            # [out, in, k] -> [k * in, out]: row (j * in + c) multiplies input channel c at shift j
+            self.weight = torch.nn.Parameter(conv.weight.detach().permute(2, 1, 0).reshape(k * conv.in_channels, -1).clone())
+            self.bias = torch.nn.Parameter(conv.bias.detach().clone())
+
+        def forward(self, x):  # [B, C, L] -> [B, out, L]
+            length = x.shape[-1]
+            padded = F.pad(x.transpose(1, 2), (0, 0, self.pad, self.pad))
+            cols = torch.cat([padded[:, j:j + length] for j in range(self.k)], dim=-1)
+            return (cols @ self.weight + self.bias).transpose(1, 2)
+
+    return ConvAsMatMul()
+
+
 def _eager(encoder) -> None:
     """Eager attention exports as plain MatMul/Softmax, which the ORT optimizer fuses into Attention."""
     if hasattr(encoder, "set_attn_implementation"):
@@ -60,7 +84,7 @@ def _eager(encoder) -> None:
 
 
 def export(loaded, out_dir: str | Path, int8: bool = True, opset: int = 17, fuse: bool = True,
-           keep_fp32: tuple[str, ...] = KEEP_FP32) -> dict[str, Path]:
+           keep_fp32: tuple[str, ...] = KEEP_FP32, conv_matmul: bool = False) -> dict[str, Path]:
     """Write ``model.onnx`` (and ``model.int8.onnx``) into ``out_dir``."""
     import torch
 
@@ -72,6 +96,8 @@ def export(loaded, out_dir: str | Path, int8: bool = True, opset: int = 17, fuse
     if hasattr(net.encoder, "merge_and_unload"):
         net.encoder = net.encoder.merge_and_unload()
     _eager(net.encoder)
+    if conv_matmul:
+        net.span_conv[0] = _conv_as_matmul(net.span_conv[0])
     wrapper = modeling.FinalScores(net).eval()
     ids = torch.full((2, 16), 100, dtype=torch.long)
     mask = torch.ones_like(ids)
@@ -164,7 +190,7 @@ def report(parities: list[Parity]) -> dict:
 
 
 def ship(directory: str | Path, gate_texts: list[str] | None = None, keep_fp32: tuple[str, ...] = KEEP_FP32,
-         teacher: str | Path | None = None) -> dict:
+         teacher: str | Path | None = None, conv_matmul: bool = False) -> dict:
     """Export ``directory``'s model to ``model.int8.onnx`` + ``tokenizer.json`` inside it (the light
     path's files) and write ``onnx.json`` (adapter digest, parity, gate on ``gate_texts``: against the
     model's own fp32 weights, and for a student against its ``teacher`` too)."""
@@ -174,14 +200,15 @@ def ship(directory: str | Path, gate_texts: list[str] | None = None, keep_fp32: 
     directory = Path(directory)
     loaded = modeling.load(directory)
     with tempfile.TemporaryDirectory(prefix="whorf-ship-") as tmp:
-        files = export(loaded, tmp, int8=True, keep_fp32=keep_fp32)
+        files = export(loaded, tmp, int8=True, keep_fp32=keep_fp32, conv_matmul=conv_matmul)
         checks = parity(loaded, {"onnx-int8": files["onnx-int8"]})
         shutil.copyfile(files["onnx-int8"], directory / light.GRAPH_FILE)
     loaded.tokenizer.backend_tokenizer.save(str(directory / light.TOKENIZER_FILE))
     fp32_parts = ", ".join(keep_fp32) if keep_fp32 else "nothing"
     meta = {"adapter_sha256": light.adapter_digest(directory), "graph": light.GRAPH_FILE,
-            "quantization": f"dynamic int8, per-channel weights, fused attention; kept fp32: {fp32_parts}",
-            "keep_fp32": list(keep_fp32), "parity": report(checks)}
+            "quantization": f"dynamic int8, per-channel weights, fused attention; kept fp32: {fp32_parts}"
+                            + ("; span convolution int8 (as a MatMul)" if conv_matmul else ""),
+            "keep_fp32": list(keep_fp32), "conv_int8": conv_matmul, "parity": report(checks)}
     if gate_texts:
         from whorf.gate import gate, teacher_gate
 

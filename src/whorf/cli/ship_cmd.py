@@ -18,6 +18,7 @@ def ship_onnx(
     gate_data: Optional[List[Path]] = typer.Option(None, "--gate-data", help="Labelled JSONL files: gate the graph on their held-out rows."),
     gate_limit: int = typer.Option(0, "--gate-limit", help="Gate on at most this many held-out rows (0: all)."),
     keep_fp32: Optional[List[str]] = typer.Option(None, "--keep-fp32", help="Regex of graph node names left fp32 (repeatable; default: every FFN MatMul and the token head). Fewer is faster; keep what the gate needs."),
+    conv_int8: bool = typer.Option(False, "--conv-int8", help="Quantize the span head's first convolution too (exported as one MatMul)."),
     teacher: Optional[str] = typer.Option(None, "--teacher", help="A student's teacher: gate the graph against it too (default: the one whorf.json names)."),
 ) -> None:
     """Export MODEL to model.int8.onnx + tokenizer.json inside it, so it runs without torch (needs the train extra)."""
@@ -37,7 +38,7 @@ def ship_onnx(
         except re.error as exc:
             raise UserError(f"--keep-fp32 {pattern!r} is not a regular expression: {exc}") from None
     teacher = teacher or ModelConfig.load(model).training.get("distilled_from", {}).get("teacher")
-    meta = ship(model, texts, keep_fp32=keep, teacher=teacher)
+    meta = ship(model, texts, keep_fp32=keep, teacher=teacher, conv_matmul=conv_int8)
     for name, p in meta["parity"].items():
         err.print(f"parity {name}: max |diff| {p['max_abs_diff']:.2e}, token keep agreement {p['decision_agreement']:.4f}", markup=False)
     if "gate" in meta:
