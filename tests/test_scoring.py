@@ -208,3 +208,26 @@ class CountingTokenizer:
     def encode(self, *args, **kwargs):
         self.calls += 1
         return self.inner.encode(*args, **kwargs)
+
+
+def test_batches_hold_every_window_once_with_little_padding(tiny_bert):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from whorf.scoring import MAX_PAD, Window
+
+    loaded = modeling.build(ModelConfig(backbone=str(tiny_bert), lora=None))
+    scorer = Scorer(loaded.tokenizer, TorchRuntime(loaded.model), max_length=64, batch_size=4)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(3, 64), max_size=40))
+    def check(lengths):
+        windows = [Window(i, 0, 1, [7] * n, [0] * n) for i, n in enumerate(lengths)]
+        got = scorer.batches(windows)
+        assert sorted(w.doc for batch, _, _ in got for w in batch) == list(range(len(lengths)))
+        for batch, ids, mask in got:
+            assert 1 <= len(batch) <= 4 and ids.shape == mask.shape == (len(batch), max(len(w.ids) for w in batch))
+            assert all(len(w.ids) >= (1 - MAX_PAD) * ids.shape[1] for w in batch)
+            assert [int(m.sum()) for m in mask] == [len(w.ids) for w in batch]
+
+    check()

@@ -26,6 +26,7 @@ from whorf.runtime import Runtime
 
 MAX_WORD_CHARS = 64
 MAX_WORD_TOKENS = 12
+MAX_PAD = 0.25  # most padding a window may carry in its batch (share of the batch width)
 OVERLAP = 0.25  # fraction of a window's budget shared with the next window (less changes decisions: see docs/benchmarks.md)
 
 
@@ -243,12 +244,19 @@ class Scorer:
         return windows, all_pieces
 
     def batches(self, windows: list[Window]) -> list[tuple[list[Window], np.ndarray, np.ndarray]]:
-        """(windows, input_ids, attention_mask) batches of similar lengths."""
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        """(windows, input_ids, attention_mask) batches of similar lengths: longest first, and a window
+        shorter than ``1 - MAX_PAD`` of its batch's width starts a new batch (a document's short last
+        window is not padded to full length with the rest)."""
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].ids))
+        groups: list[list[Window]] = []
+        for i in order:
+            w = windows[i]
+            if not groups or len(groups[-1]) >= self.batch_size or len(w.ids) < (1 - MAX_PAD) * len(groups[-1][0].ids):
+                groups.append([])
+            groups[-1].append(w)
         out = []
-        for b in range(0, len(order), self.batch_size):
-            batch = [windows[i] for i in order[b:b + self.batch_size]]
-            width = max(len(w.ids) for w in batch)
+        for batch in groups:
+            width = len(batch[0].ids)
             ids = np.full((len(batch), width), self.pad, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, w in enumerate(batch):
