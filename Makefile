@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHIPPED ?= src/whorf/models/whorf-micro
-KEEP_FP32 ?= --keep-fp32 'layer\.0/output/dense/MatMul' --keep-fp32 token_head
+KEEP_FP32 ?= --keep-fp32 'layer\.0/output/dense/MatMul' --keep-fp32 token_head --conv-int8
 GATE_DATA ?= ../shared/data/ultrawhale
 
 .PHONY: setup run test bench bench-quick onnx light clean

@@ -89,17 +89,16 @@ def test_distillation_moves_the_student_toward_the_teacher(teacher_dir, tmp_path
     out = train_student(cfg)
     meta = json.loads((out / "whorf.json").read_text())
     ev = meta["evaluation"]
-    best = max(h["word_agreement"] for h in ev["history"])
+    best = max(h["token_agreement"] for h in ev["history"])
     assert meta["layers"] == [0, 3] and meta["training"]["distilled_from"]["teacher"] == "tiny"
-    assert ev["validation_before"]["word_agreement"] < 0.99
-    assert best > ev["validation_before"]["word_agreement"]
+    assert ev["validation_before"]["token_agreement"] < 0.99
+    assert best > ev["validation_before"]["token_agreement"]
     log = [json.loads(l) for l in (out / "train_log.jsonl").read_text().splitlines() if '"step"' in l]
-    assert log and all(np.isfinite(r["loss"]) for r in log)
-    assert min(h["distill_loss"] for h in ev["history"]) < ev["validation_before"]["distill_loss"]
-    assert ev["best_epoch"] == max(ev["history"], key=lambda h: h["word_agreement"])["epoch"]
+    assert np.mean([r["loss"] for r in log[:2]]) > np.mean([r["loss"] for r in log[-2:]])
+    assert ev["best_epoch"] == max(ev["history"], key=lambda h: h["token_agreement"])["epoch"]
     gate = ev["teacher_gate_held_out"]
     assert gate["rows"] > 0 and 0.0 <= gate["agreement"] <= 1.0
-    assert modeling.load(out).config.layers == [0, 3] and modeling.load(out).config.overlap == cfg.overlap == 0.125
+    assert modeling.load(out).config.layers == [0, 3]
 
 
 def test_student_command(tiny_model_dir, tmp_path):

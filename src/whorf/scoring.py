@@ -146,9 +146,8 @@ class WordTokens:
 
 
 def pack(doc: int, pieces: list[list[int]], prefix: list[int], max_length: int, cls: int, sep: int,
-         overlap: float = OVERLAP, first: int | None = None) -> list[Window]:
-    """Windows over one document's words; consecutive windows share ``overlap`` of the budget.
-    ``first`` caps the first window's tokens (training shifts every window edge with it)."""
+         overlap: float = OVERLAP) -> list[Window]:
+    """Windows over one document's words; consecutive windows share ``overlap`` of the budget."""
     budget = max(max_length - 2 - len(prefix), MAX_WORD_TOKENS)
     shared = int(budget * overlap)
     windows: list[Window] = []
@@ -156,8 +155,7 @@ def pack(doc: int, pieces: list[list[int]], prefix: list[int], max_length: int, 
     start = 0
     while start < n:
         end, used = start, 0
-        limit = budget if first is None or windows else max(min(first, budget), MAX_WORD_TOKENS)
-        while end < n and used + len(pieces[end]) <= limit:
+        while end < n and used + len(pieces[end]) <= budget:
             used += len(pieces[end])
             end += 1
         ids = [cls, *prefix]

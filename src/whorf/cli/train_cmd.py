@@ -139,8 +139,7 @@ def student(
     teacher: str = typer.Option("whorf-mini", "--teacher", help="The trained model to distil (name or directory)."),
     name: str = typer.Option("whorf-micro", "--name", help="Model name recorded in whorf.json."),
     layers: str = typer.Option("0,2,5", "--layers", help="The teacher's layers the student keeps, comma-separated."),
-    epochs: int = typer.Option(8, "--epochs"),
-    overlap: float = typer.Option(0.125, "--overlap", help="The student's inference window overlap (share of a window's budget)."),
+    epochs: int = typer.Option(4, "--epochs"),
     lr: float = typer.Option(1e-4, "--lr", help="Learning rate of the student's layers."),
     head_lr: float = typer.Option(3e-4, "--head-lr", help="Learning rate of the two heads."),
     batch_size: int = typer.Option(16, "--batch-size"),
@@ -157,7 +156,7 @@ def student(
     except ValueError:
         raise UserError(f"--layers must be comma-separated layer numbers, not {layers!r}") from None
     cfg = StudentConfig(data=[str(f) for f in data], out=str(out), teacher=teacher, name=name, layers=keep, epochs=epochs,
-                        overlap=overlap, lr=lr, head_lr=head_lr, batch_size=batch_size, bf16=bf16, max_rows_per_file=max_rows_per_file,
+                        lr=lr, head_lr=head_lr, batch_size=batch_size, bf16=bf16, max_rows_per_file=max_rows_per_file,
                         threads=threads)
     path = train_student(cfg, err)
     print(f"student written to {path}")

@@ -1,19 +1,13 @@
 """A smaller, faster student distilled from a trained whorf model (issue 11), top to bottom:
 
     teacher (merged, fp32) -> student = the teacher's layers ``layers`` + its heads -> the teacher's
-    central outputs on every training document, once -> epochs of matching them from windows whose
-    edges move every epoch -> best epoch on validation -> held-out gate against the teacher -> save
-    (whorf.json ``layers`` and ``overlap``; adapter: layers + heads)
+    scores on every training window, once -> epochs of matching them -> best epoch on validation ->
+    held-out gate against the teacher -> save (whorf.json ``layers``; adapter: layers + heads)
 
-The student learns the teacher's decisions, not the silver labels. Its targets are what inference
-decides with: each word's tokens scored in the teacher's window where the word is most central
-(``whorf.train.central``). Its training windows do not overlap and start at a random cut, so every
-word is seen at a window edge in some epochs and the student learns to score it there as the teacher
-scores it with full context; that is what lets it infer with less window overlap (``overlap``, an
-eighth by default, against the teacher's quarter): fewer tokens through the encoder. The loss is a
-Huber loss on the logit of the final score and on the token head's margin, weighted up near the
-decision threshold (threshold + the domain's bias), where a small error flips a keep decision. The
-embeddings stay the backbone's (frozen, not saved).
+The student learns the teacher's decisions, not the silver labels: the loss is a Huber loss on the
+logit of the final score and on the token head's margin, weighted up near the decision threshold
+(threshold + the domain's bias), where a small error flips a keep decision. The embeddings stay the
+backbone's (frozen, not saved). Same data splits, windows and domain prefixes as the teacher's training.
 """
 
 from __future__ import annotations
@@ -31,11 +25,9 @@ import torch.nn.functional as F
 from whorf import model as modeling
 from whorf import registry
 from whorf.config import ModelConfig
-from whorf.scoring import special_ids
 from whorf.train import provenance
-from whorf.train.batching import batches
-from whorf.train.central import (Doc, central_outputs, documents, outputs, pad_rows, shifted_windows, token_index,
-                                 word_scores)
+from whorf.train.batching import batches, collate
+from whorf.train.examples import IGNORE, Example, windows
 from whorf.train.progress import TrainProgress
 from whorf.train.trainer import TrainConfig, load_splits
 
@@ -49,8 +41,7 @@ class StudentConfig:
     teacher: str = "whorf-mini"
     name: str = "whorf-micro"
     layers: list[int] = field(default_factory=lambda: [0, 2, 5])  # the teacher's layers the student keeps
-    epochs: int = 8
-    overlap: float = 0.125  # the student's inference window overlap (validated and gated at it)
+    epochs: int = 4
     lr: float = 1e-4
     head_lr: float = 3e-4
     batch_size: int = 16
@@ -72,8 +63,13 @@ class StudentConfig:
             raise ValueError(f"epochs and batch size must be at least 1 (got {self.epochs} and {self.batch_size})")
         if not self.layers or len(set(self.layers)) != len(self.layers):
             raise ValueError(f"layers must name distinct teacher layers, not {self.layers}")
-        if not 0.0 <= self.overlap < 1.0:
-            raise ValueError(f"overlap must be in [0, 1), not {self.overlap}")
+
+
+@dataclass
+class Window:
+    example: Example
+    threshold: float  # the teacher's decision threshold for this window's domain
+    target: np.ndarray | None = None  # teacher [L, 3]: token margin, span logit, final logit
 
 
 def make_student(teacher: modeling.Loaded, layers: list[int], name: str) -> modeling.Loaded:
@@ -96,23 +92,44 @@ def make_student(teacher: modeling.Loaded, layers: list[int], name: str) -> mode
     return modeling.Loaded(net, teacher.tokenizer, config)
 
 
-def _batch(docs: list[Doc], members, ids: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
-    """A training batch: the teacher's central outputs for every word token of each window."""
-    target = np.zeros((*ids.shape, 3), dtype=np.float32)
-    valid = np.zeros(ids.shape, dtype=bool)
-    for row, (d, w) in enumerate(members):
-        index = token_index(docs[d], w)
-        words = index >= 0
-        target[row, :len(index)][words] = docs[d].target[index[words]]
-        valid[row, :len(index)] = words
-    return {"ids": ids, "mask": mask, "target": torch.from_numpy(target), "valid": torch.from_numpy(valid),
-            "threshold": torch.tensor([docs[d].threshold for d, _ in members]).view(-1, 1)}
+def outputs(out: modeling.Output) -> torch.Tensor:
+    """[B, L, 3]: token margin (keep logit minus drop logit), span logit, final-score logit."""
+    margin = (out.token_logits[..., 1] - out.token_logits[..., 0]).float()
+    return torch.stack([margin, torch.logit(out.span.float(), eps=EPS), torch.logit(out.final.float(), eps=EPS)], dim=-1)
+
+
+def student_windows(items, loaded: modeling.Loaded) -> list[Window]:
+    config = loaded.config
+    thresholds = [config.threshold + config.domain_bias.get(item.domain, 0.0) for item in items]
+    return [Window(e, thresholds[e.doc]) for e in windows(items, loaded.tokenizer, config)]
+
+
+@torch.inference_mode()
+def teacher_targets(teacher: modeling.Loaded, wins: list[Window], batch_size: int, pad: int) -> None:
+    teacher.model.eval()
+    examples = [w.example for w in wins]
+    for idx in batches(examples, batch_size * 2, 0):
+        batch = collate([examples[i] for i in idx], pad)
+        got = outputs(teacher.model(batch["ids"], batch["mask"])).numpy()
+        for row, i in enumerate(idx):
+            wins[i].target = got[row, : len(examples[i].ids)].astype(np.float32)
+
+
+def _batch(wins: list[Window], idx: list[int], pad: int) -> dict[str, torch.Tensor]:
+    batch = collate([wins[i].example for i in idx], pad)
+    length = batch["ids"].shape[1]
+    target = np.zeros((len(idx), length, 3), dtype=np.float32)
+    for row, i in enumerate(idx):
+        target[row, : len(wins[i].target)] = wins[i].target
+    batch["target"] = torch.from_numpy(target)
+    batch["threshold"] = torch.tensor([wins[i].threshold for i in idx]).view(-1, 1)
+    return batch
 
 
 def loss_fn(pred: torch.Tensor, batch: dict, near: float, near_weight: float) -> torch.Tensor:
     """Huber on the margin and final-score logits (span logit at half weight), word tokens only,
     weighted up where the teacher's final score is near the threshold."""
-    valid = batch["valid"]
+    valid = batch["labels"] != IGNORE
     target = batch["target"]
     final_t = torch.sigmoid(target[..., 2])
     weight = 1.0 + near_weight * torch.exp(-(final_t - batch["threshold"]).abs() / near)
@@ -122,23 +139,22 @@ def loss_fn(pred: torch.Tensor, batch: dict, near: float, near_weight: float) ->
     return (per * weight)[valid].sum() / weight[valid].sum()
 
 
-def agreement(net: modeling.DualHead, docs: list[Doc], loaded: modeling.Loaded, cfg: StudentConfig) -> dict:
-    """Word keep-decision agreement with the teacher, as inference decides (central windows at the
-    student's ``overlap``), and the distillation loss on those outputs."""
-    config = loaded.config
-    got = central_outputs(net, docs, loaded.tokenizer, config.max_length, cfg.overlap, cfg.batch_size * 2)  # fp32, as gated
+@torch.inference_mode()
+def agreement(net: modeling.DualHead, wins: list[Window], cfg: StudentConfig, pad: int) -> dict:
+    """Token-level keep-decision agreement with the teacher and the distillation loss on ``wins``."""
+    net.eval()
     same = total = 0
     losses = []
-    for doc, out in zip(docs, got):
-        if not doc.pieces:
-            continue
-        mine, theirs = word_scores(out, doc, config.pooling), word_scores(doc.target, doc, config.pooling)
-        same += int(((mine > doc.threshold) == (theirs > doc.threshold)).sum())
-        total += len(mine)
-        batch = {"target": torch.from_numpy(doc.target)[None], "valid": torch.ones(1, doc.tokens, dtype=torch.bool),
-                 "threshold": torch.tensor([[doc.threshold]])}
-        losses.append(float(loss_fn(torch.from_numpy(out)[None], batch, cfg.near, cfg.near_weight)))
-    return {"word_agreement": same / max(total, 1), "distill_loss": float(np.mean(losses)) if losses else float("nan")}
+    for idx in batches([w.example for w in wins], cfg.batch_size * 2, 0):
+        batch = _batch(wins, idx, pad)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            pred = outputs(net(batch["ids"], batch["mask"]))
+        valid = batch["labels"] != IGNORE
+        thr = torch.logit(batch["threshold"], eps=EPS)
+        same += int(((pred[..., 2] > thr) == (batch["target"][..., 2] > thr))[valid].sum())
+        total += int(valid.sum())
+        losses.append(float(loss_fn(pred, batch, cfg.near, cfg.near_weight)))
+    return {"token_agreement": same / max(total, 1), "distill_loss": float(np.mean(losses)) if losses else float("nan")}
 
 
 def train_student(cfg: StudentConfig, console=None) -> Path:
@@ -167,21 +183,18 @@ def train_student(cfg: StudentConfig, console=None) -> Path:
     for stale in (light.GRAPH_FILE, light.META_FILE, light.TOKENIZER_FILE):  # another model's light files
         (out / stale).unlink(missing_ok=True)
     student = make_student(teacher, cfg.layers, cfg.name)
-    student.config.overlap = cfg.overlap
-    train_d, val_d = documents(splits.train, teacher), documents(splits.validation, teacher)
+    pad = teacher.tokenizer.pad_token_id or 0
+    train_w, val_w = student_windows(splits.train, teacher), student_windows(splits.validation, teacher)
     tick = time.time()
-    every = train_d + val_d
-    for doc, target in zip(every, central_outputs(teacher.model, every, teacher.tokenizer, teacher.config.max_length,
-                                                  teacher.config.overlap, cfg.batch_size * 2)):
-        doc.target = target
-    console.print(f"teacher scores on {len(every)} documents in {time.time() - tick:.0f} s")
-    before, history, best = run_epochs(student, train_d, val_d, cfg, out, console)
+    teacher_targets(teacher, train_w + val_w, cfg.batch_size, pad)
+    console.print(f"teacher scores on {len(train_w) + len(val_w)} windows in {time.time() - tick:.0f} s")
+    before, history, best = run_epochs(student.model, train_w, val_w, cfg, pad, out, console)
     student.config.training = {
         "distilled_from": {"teacher": teacher.config.name, "teacher_commit": teacher.config.training.get("git_commit")},
         "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("data", "out")},
         "data": [rep.summary() for rep in splits.reports],
         "rows": {"train": len(splits.train), "validation": len(splits.validation), "held_out": len(splits.held_out)},
-        "documents": len(train_d), "best_epoch": best["epoch"], "selected_on": "validation",
+        "windows": len(train_w), "best_epoch": best["epoch"], "selected_on": "validation",
         "wall_seconds": round(time.time() - started, 1), "torch_threads": torch.get_num_threads(), **source,
     }
     result = _teacher_gate(student, teacher, [it.row.text for it in splits.held_out][: cfg.gate_rows])
@@ -220,28 +233,22 @@ def _optimiser(net: modeling.DualHead, cfg: StudentConfig, total: int):
     return optimizer, get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup * total), total), body + heads
 
 
-def run_epochs(student: modeling.Loaded, train_d: list[Doc], val_d: list[Doc], cfg: StudentConfig, out: Path,
-               console) -> tuple[dict, list[dict], dict]:
-    """Every epoch's steps on freshly cut windows, then validation agreement; leaves the student with
-    the best epoch's weights. Returns (validation before training, per-epoch validation, the best epoch's)."""
-    net, tokenizer, max_length = student.model, student.tokenizer, student.config.max_length
-    pad = special_ids(tokenizer)[2]
-    rng = np.random.default_rng(cfg.seed)
-    plan = [shifted_windows(train_d, tokenizer, max_length, rng) for _ in range(cfg.epochs)]
-    steps = [batches([w for _, w in wins], cfg.batch_size, cfg.seed + e) for e, wins in enumerate(plan)]
-    optimizer, scheduler, params = _optimiser(net, cfg, sum(len(s) for s in steps))
+def run_epochs(net: modeling.DualHead, train_w: list[Window], val_w: list[Window], cfg: StudentConfig, pad: int,
+               out: Path, console) -> tuple[dict, list[dict], dict]:
+    """Every epoch's steps, then validation agreement; leaves ``net`` with the best epoch's weights.
+    Returns (validation before training, per-epoch validation, the best epoch's)."""
+    steps = len(batches([w.example for w in train_w], cfg.batch_size, 0))
+    optimizer, scheduler, params = _optimiser(net, cfg, steps * cfg.epochs)
     state = {"global_step": 0, "epoch": 0}
     history, best, best_state = [], None, None
-    before = agreement(net, val_d, student, cfg)
+    before = agreement(net, val_w, cfg, pad)
     console.print(f"before training (validation): {before}")
-    with (out / "train_log.jsonl").open("w") as log, TrainProgress(console, sum(len(s) for s in steps), state) as progress:
-        for epoch, (wins, epoch_steps) in enumerate(zip(plan, steps)):
+    with (out / "train_log.jsonl").open("w") as log, TrainProgress(console, steps * cfg.epochs, state) as progress:
+        for epoch in range(cfg.epochs):
             net.train()
             running, tokens, tick = [], 0, time.time()
-            for idx in epoch_steps:
-                members = [wins[i] for i in idx]
-                ids, mask = pad_rows([w.ids for _, w in members], pad)
-                batch = _batch(train_d, members, ids, mask)
+            for idx in batches([w.example for w in train_w], cfg.batch_size, cfg.seed + epoch):
+                batch = _batch(train_w, idx, pad)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
                     pred = outputs(net(batch["ids"], batch["mask"]))
                 loss = loss_fn(pred, batch, cfg.near, cfg.near_weight)
@@ -252,7 +259,7 @@ def run_epochs(student: modeling.Loaded, train_d: list[Doc], val_d: list[Doc], c
                 scheduler.step()
                 state["global_step"] += 1
                 running.append(loss.item())
-                tokens += int(mask.sum())
+                tokens += int(batch["mask"].sum())
                 if state["global_step"] % cfg.log_every == 0:
                     record = {"step": state["global_step"], "epoch": epoch + 1, "loss": float(np.mean(running)),
                               "tokens_per_s": tokens / max(time.time() - tick, 1e-9)}
@@ -261,11 +268,11 @@ def run_epochs(student: modeling.Loaded, train_d: list[Doc], val_d: list[Doc], c
                     progress.log(record)
                     running = []
                 progress.step(epoch + 1)
-            metrics = {"epoch": epoch + 1, **agreement(net, val_d, student, cfg)}
+            metrics = {"epoch": epoch + 1, **agreement(net, val_w, cfg, pad)}
             history.append(metrics)
             log.write(json.dumps({"validation": metrics}) + "\n")
             console.print(f"epoch {epoch + 1} (validation): {metrics}")
-            if best is None or metrics["word_agreement"] > best["word_agreement"]:
+            if best is None or metrics["token_agreement"] > best["token_agreement"]:
                 best, best_state = metrics, copy.deepcopy(net.state_dict())
     net.load_state_dict(best_state)
     net.eval()
