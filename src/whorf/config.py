@@ -46,8 +46,8 @@ class ModelConfig:
     head: HeadSpec = field(default_factory=HeadSpec)
     threshold: float = 0.5
     pooling: str = "max"
-    # share of a window's budget the next window repeats (scoring.pack); a model records the overlap
-    # it was validated at (a student trained on shifted windows needs less context overlap)
+    # share of a window's budget the next window repeats (scoring.pack): the overlap the model was
+    # validated at (less changes decisions of words near window edges: docs/student.md)
     overlap: float = 0.25
     profile: str = "default"
     use_domain_prefix: bool = True

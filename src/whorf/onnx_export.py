@@ -176,7 +176,7 @@ def ensure_onnx(loaded, directory: Path | None, onnx_dir: Path | None, int8: boo
     if directory and (directory / name).is_file() and (not int8 or light.valid_graph(directory)):
         return directory / name  # a shipped graph, exported from this adapter
     key = hashlib.sha256(json.dumps(loaded.config.to_dict(), sort_keys=True, default=str).encode())
-    key.update(b"fused-per-channel-v2")
+    key.update(b"fused-per-channel-v3-span-mask")  # graphs cached before the span head masked padding are stale
     if directory:
         key.update((directory / "adapter.safetensors").read_bytes())
     target = onnx_dir or registry.cache_dir() / "onnx" / key.hexdigest()[:16]
