@@ -155,16 +155,14 @@ def save(loaded: Loaded, directory: str | Path) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config = loaded.config
-    if config.layers is not None:  # a student: its layers and heads; the embeddings are the backbone's
-        save_file(trainable_state(loaded.model, full=True, embeddings=False), str(directory / ADAPTER_FILE))
-        config.save(directory)  # last: a directory with whorf.json holds a whole model
-        return directory
-    if loaded.full_weights:
+    student = config.layers is not None  # its layers and heads; the embeddings are the backbone's
+    if loaded.full_weights and not student:
         config = ModelConfig.from_dict(config.to_dict())
         config.backbone, config.lora = SELF, None
         plain_encoder(loaded.model.encoder).config.save_pretrained(directory)
         loaded.tokenizer.save_pretrained(directory)
-    save_file(trainable_state(loaded.model, full=loaded.full_weights), str(directory / ADAPTER_FILE))
+    state = trainable_state(loaded.model, full=loaded.full_weights or student, embeddings=not student)
+    save_file(state, str(directory / ADAPTER_FILE))
     config.save(directory)  # last: a directory with whorf.json holds a whole model
     return directory
 
