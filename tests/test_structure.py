@@ -8,9 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from whorf import structure
+from whorf.config import DEFAULT_BUDGET_TOKENS
 from whorf.domain import route
 from whorf.store import Store, handle_of
-from whorf.structure import checks, markers
+from whorf.structure import checks, jsondoc, markers
+from whorf.structure.budget import CHARS_PER_TOKEN
 
 from conftest import FIXTURES
 
@@ -18,8 +20,11 @@ PROGRAMS = FIXTURES / "programs"
 CASES = sorted(p.stem for p in PROGRAMS.glob("*.json"))
 
 
-def render(text: str):
-    plan = structure.plan(text, route(text))
+DEFAULT_CHARS = DEFAULT_BUDGET_TOKENS * CHARS_PER_TOKEN
+
+
+def render(text: str, budget_chars: int | None = DEFAULT_CHARS):
+    plan = structure.plan(text, route(text), budget_chars)
     return plan, plan.render(text)
 
 
@@ -28,9 +33,12 @@ def test_real_program_output_keeps_its_facts_and_shape(name):
     meta = json.loads((PROGRAMS / f"{name}.json").read_text())
     text = (PROGRAMS / f"{name}.txt").read_text()
     plan, out = render(text)
-    assert not [p for p in plan.pieces if p.kind == "words"], "structured output must not reach the word model"
+    shape = structure.shape(text, route(text))
+    if shape != "prose":
+        assert not [p for p in plan.pieces if p.kind == "words"], "structured output must not reach the word model"
     assert [f for f in meta["facts"] if f not in out] == []
-    assert {k: v for k, v in checks.run(meta["checks"] + ["subsequence"], text, out).items() if v} == {}
+    extra = [] if shape in ("json", "prose") else ["subsequence", "verbatim"]
+    assert {k: v for k, v in checks.run(meta["checks"] + extra, text, out).items() if v} == {}
     assert len(out) <= len(text)
 
 
@@ -45,20 +53,27 @@ def test_every_omission_is_marked_and_retrievable_byte_for_byte(name, tmp_path):
         assert text[o.start:o.start + len(o.original)] == o.original
         assert store.get(o.handle) == o.original
     kept_units = len([ln for ln in out.splitlines() if not markers.MARKER_LINE.match(ln)])
-    if route(text) != "json":  # line-shaped: kept lines + marker counts = input lines
+    if structure.shape(text, route(text)) != "json":  # line-shaped: kept lines + marker counts = input lines
         assert kept_units + sum(o.count for o in plan.omissions) == len(text.splitlines())
 
 
-def test_the_failed_job_survives_among_successes():
+def test_json_records_are_reencoded_losslessly_every_job_kept():
     text = (PROGRAMS / "json_jobs.txt").read_text()
     _, out = render(text)
     doc = json.loads(out)
-    kept = [j for j in doc["jobs"] if markers.JSON_KEY not in j]
+    assert doc["jobs"]["whorf_columns"][:2] == ["id", "job"]  # columnar: keys once, one array per row
+    assert jsondoc.decode(doc) == json.loads(text)  # every job, every value
+    assert len(out) < 0.5 * len(text)
+
+
+def test_over_the_budget_the_failed_job_survives_and_markers_count_the_rest():
+    text = (PROGRAMS / "json_jobs.txt").read_text()
+    _, out = render(text, budget_chars=600)
+    rows = jsondoc.decode(json.loads(out))["jobs"]
+    kept = [j for j in rows if markers.JSON_KEY not in j]
     assert any(j["status"] == "failure" and j["job"] == "lint-shard-23" for j in kept)
-    assert len(kept) < 5
-    marks = [j for j in doc["jobs"] if markers.JSON_KEY in j]
-    assert sum(m[markers.JSON_KEY] for m in marks) + len(kept) == 36
-    assert all(m["shared"]["status"] == "success" for m in marks)
+    assert sum(m[markers.JSON_KEY] for m in rows if markers.JSON_KEY in m) + len(kept) == 36
+    assert checks.json_shape(text, out) == []
 
 
 def test_table_keeps_header_and_whole_rows_and_the_odd_row():
@@ -70,11 +85,14 @@ def test_table_keeps_header_and_whole_rows_and_the_odd_row():
     assert odd in lines
 
 
-def test_pytest_passing_lines_collapse_but_failure_and_summary_stay():
+def test_every_test_name_stays_under_the_budget_and_passing_lines_go_first_over_it():
     text = (PROGRAMS / "pytest_verbose.txt").read_text()
     _, out = render(text)
-    assert out.count("PASSED") < 3
-    assert "FAILED" in out and "1 failed, 40 passed" in out
+    assert out == text  # 41 distinct tests: entities, not repetition
+    _, small = render(text, budget_chars=len(text) // 2)
+    assert small.count("PASSED") < text.count("PASSED")
+    assert "FAILED" in small and "1 failed, 40 passed" in small and "assert 0.3 == 0.31" in small
+    assert checks.verbatim(text, small) == []
 
 
 def test_diff_keeps_every_change_and_hunk_line():
@@ -125,9 +143,11 @@ def test_json_arrays_stay_json_and_keep_the_outlier(items, where, indent):
     text = json.dumps({"items": items}, indent=2 if indent else None)
     _, out = render(text)
     assert checks.json_shape(text, out) == []
-    doc = json.loads(out)
+    doc = jsondoc.decode(json.loads(out))
     assert any(i.get("status") == "failed" for i in doc["items"])
     assert len(out) <= len(text)
+    names = {i["name"] for i in items}
+    assert names <= {i["name"] for i in doc["items"] if markers.JSON_KEY not in i}  # a name is an entity
 
 
 log_line = st.builds(

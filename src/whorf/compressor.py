@@ -24,6 +24,7 @@ from whorf.result import Compressed, Marker, Stats, WordDecision
 from whorf.scoring import Scorer
 from whorf.segment import Segmented, rebuild, segment
 from whorf import structure
+from whorf.structure.budget import CHARS_PER_TOKEN
 from whorf.structure.plan import Plan, whole
 from whorf.store import Store
 from whorf.textio import decode, has_surrogates
@@ -108,7 +109,8 @@ class Compressor:
                 results[i] = self._passthrough(text, reason, opts)
                 continue
             dom = domains.normalize(opts.domain) or domains.route(text)
-            plan = structure.plan(text, dom) if opts.structure else whole(text, dom, "words")
+            budget = opts.budget_tokens * CHARS_PER_TOKEN if opts.budget_tokens else None
+            plan = structure.plan(text, dom, budget) if opts.structure else whole(text, dom, "words")
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
             todo.append((i, text, dom, plan, parts))
         docs = [[w.text for seg in parts for w in seg.words] for *_, parts in todo]
@@ -289,10 +291,12 @@ def compress(
     threshold: float | None = None,
     override: bool = True,
     domain: str | None = None,
+    budget_tokens: int | None = CompressOptions.budget_tokens,
 ) -> Compressed:
     """Compress one text with a cached Compressor for (model, runtime)."""
     key = (model, runtime)
     if key not in _DEFAULT:
         _DEFAULT[key] = Compressor(model, runtime)
-    options = CompressOptions(rate=rate, threshold=threshold, override=override, domain=domain)
+    options = CompressOptions(rate=rate, threshold=threshold, override=override, domain=domain,
+                              budget_tokens=budget_tokens)
     return _DEFAULT[key].compress(text, options)

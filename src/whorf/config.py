@@ -12,6 +12,8 @@ from whorf.domain import PREFIXES
 CONFIG_FILE = "whorf.json"
 ADAPTER_FILE = "adapter.safetensors"
 POOLINGS = ("max", "mean", "first")
+# about what Claude Code keeps of one shell output (it cuts at 30,000 characters): under it, every entity stays
+DEFAULT_BUDGET_TOKENS = 8_000
 
 
 @dataclass
@@ -94,7 +96,10 @@ class CompressOptions:
     override: bool = True
     domain: str | None = None  # None: detected
     drop_marker: str | None = None
-    structure: bool = True  # the structural stage (SPEC 2b); False: every word goes to the word model
+    structure: bool = True  # the structural stage; False: every word goes to the word model
+    # over this many tokens (estimated as characters / 4) after lossless re-encoding, whole units (rows,
+    # matches, log lines, records, commits) are dropped behind markers; None: never (code is never dropped)
+    budget_tokens: int | None = DEFAULT_BUDGET_TOKENS
     store: bool = True  # keep omitted originals in the local store so markers' handles resolve
     max_chars: int = 8_000_000  # larger inputs pass through unchanged
 
@@ -103,3 +108,5 @@ class CompressOptions:
             raise ValueError(f"rate must be in (0, 1], not {self.rate}")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], not {self.threshold}")
+        if self.budget_tokens is not None and (isinstance(self.budget_tokens, bool) or self.budget_tokens < 1):
+            raise ValueError(f"budget_tokens must be a positive number of tokens or None, not {self.budget_tokens!r}")

@@ -24,7 +24,8 @@ RUNTIME_OPT = typer.Option("auto", "--runtime", help="auto (the shipped int8 ONN
 RATE_OPT = typer.Option(None, "--rate", help="Keep this fraction of words (top scores first, must-keep words included). Overrides --threshold.")
 THRESHOLD_OPT = typer.Option(None, "--threshold", help="Keep words scoring above this (default: the model's, 0.5).")
 NO_OVERRIDE_OPT = typer.Option(False, "--no-override", help="Turn off the must-keep override (the model alone decides).")
-DOMAIN_OPT = typer.Option(None, "--domain", help="diff, log, json, tree, code or text (default: detected).")
+DOMAIN_OPT = typer.Option(None, "--domain", help="json, diff, diagnostics, search, log, table, code or prose (default: detected).")
+BUDGET_OPT = typer.Option(CompressOptions.budget_tokens, "--budget", min=1, help="Tokens (characters / 4) an output may keep after lossless re-encoding; over it, whole rows, matches, log lines or records go behind markers (code never).")
 
 
 def read_input(path: str) -> bytes:
@@ -55,6 +56,7 @@ def compress(
     threshold: Optional[float] = THRESHOLD_OPT,
     no_override: bool = NO_OVERRIDE_OPT,
     domain: Optional[str] = DOMAIN_OPT,
+    budget: int = BUDGET_OPT,
     model: str = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print the full result (text, per-word decisions and scores, stats) as JSON."),
@@ -65,7 +67,8 @@ def compress(
     batch: int = typer.Option(32, "--batch", help="With --jsonl: rows compressed together (at least 1)."),
 ) -> None:
     """Compress a tool output, log, diff, JSON or prose; the result goes to stdout."""
-    options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain)
+    options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain,
+                              budget_tokens=budget)
     check_domain(domain)
     if batch < 1:
         raise UserError(f"--batch must be at least 1, not {batch}")
@@ -131,6 +134,7 @@ def explain(
     threshold: Optional[float] = THRESHOLD_OPT,
     no_override: bool = NO_OVERRIDE_OPT,
     domain: Optional[str] = DOMAIN_OPT,
+    budget: int = BUDGET_OPT,
     model: str = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
     html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML page here."),
@@ -140,7 +144,8 @@ def explain(
     from whorf.explain import score_rows, to_html, to_rich
     from rich.console import Console
 
-    options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain)
+    options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain,
+                              budget_tokens=budget)
     comp = make_compressor(model, runtime)
     result = compress_safely(comp, [read_input(file)], options)[0]
     console = Console()

@@ -1,7 +1,13 @@
 """The structural stage: decide in the structure's own unit (record, line, block) before any word is scored.
 
-``plan(text, domain)`` returns a :class:`~whorf.structure.plan.Plan`; only its ``words`` pieces (prose,
-messages, code) go on to the word model. See SPEC 2b.
+``plan(text, domain, budget_chars)`` returns a :class:`~whorf.structure.plan.Plan`. Outside prose every
+output line is an input line byte for byte or a marker (or, for JSON, a lossless re-encoding whose scalars
+are the input's bytes); only the ``words`` pieces of prose (sentences and paragraphs, also those of a
+README or an issue) go on to the word model. Code is never handed to it.
+
+``shape(text, domain)`` picks the module: the domain router's label, refined by the modules' own
+detectors for shapes the label does not tell apart (commit logs, numbered code reads, logs whose lines
+begin with a file name).
 """
 
 from __future__ import annotations
@@ -10,18 +16,32 @@ from importlib import import_module
 
 from whorf.structure.plan import Note, Omission, Piece, Plan, whole
 
-
-# One module per structure, imported when first needed; code and prose have none (the word model reads them).
+# One module per structure, imported when first needed.
 MODULES = {"json": "jsondoc", "log": "logs", "table": "tables", "search": "search", "diff": "diffs",
-           "diagnostics": "diagnostics"}
+           "diagnostics": "diagnostics", "gitlog": "gitlog", "code": "code", "prose": "prose"}
+SAMPLE_LINES = 200
 
 
-def plan(text: str, domain: str) -> Plan:
-    """The structural plan for ``text`` routed as ``domain``."""
-    name = MODULES.get(domain)
-    if name is None:
-        return whole(text, domain, "words")
-    return import_module(f"whorf.structure.{name}").plan(text)
+def shape(text: str, domain: str) -> str:
+    """The structure module's name for ``text`` routed as ``domain``."""
+    if domain in ("json", "diff"):
+        return domain
+    from whorf.structure import code, gitlog, logs
+
+    sample = text.splitlines()[:SAMPLE_LINES]
+    if gitlog.detect(sample):
+        return "gitlog"
+    if domain == "search" and logs.prefixed(sample):
+        return "log"
+    if domain in ("prose", "code", "table") and code.numbered(sample):
+        return "code"
+    return domain if domain in MODULES else "prose"
 
 
-__all__ = ["plan", "Plan", "Piece", "Omission", "Note"]
+def plan(text: str, domain: str, budget_chars: int | None = None) -> Plan:
+    """The structural plan for ``text`` routed as ``domain``; over ``budget_chars`` whole units go."""
+    name = shape(text, domain)
+    return import_module(f"whorf.structure.{MODULES[name]}").plan(text, budget_chars)
+
+
+__all__ = ["plan", "shape", "Plan", "Piece", "Omission", "Note", "whole"]

@@ -8,6 +8,8 @@
 - ``diff_lines``: every file header, ``@@`` line and ``+``/``-`` line of a diff survives.
 - ``headlines``: every compiler diagnostic headline (``error...:``/``warning...:`` lines) survives.
 - ``subsequence``: with markers removed, the output's words are a subsequence of the input's.
+- ``verbatim``: every output line is an input line byte for byte (trailing whitespace aside) or a marker.
+- ``fences``: every fenced code block of the input (```` ``` ```` or ``~~~``) is in the output whole.
 """
 
 from __future__ import annotations
@@ -35,9 +37,49 @@ def line_atomic(src: str, out: str) -> list[str]:
     return []
 
 
+def verbatim(src: str, out: str) -> list[str]:
+    lines = {ln.rstrip() for ln in src.splitlines()}
+    bad = [ln for ln in out.splitlines() if not MARKER_LINE.match(ln) and ln.rstrip() not in lines]
+    return [f"altered line: {ln[:80]!r}" for ln in bad[:5]]
+
+
+def altered_lines(src: str, out: str) -> int:
+    """How many output lines are neither an input line (trailing whitespace aside) nor a marker."""
+    lines = {ln.rstrip() for ln in src.splitlines()}
+    return sum(1 for ln in out.splitlines() if not MARKER_LINE.match(ln) and ln.rstrip() not in lines)
+
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+def fences(src: str, out: str) -> list[str]:
+    problems = []
+    for block in fenced_blocks(src):
+        if block not in out:
+            problems.append(f"fenced block changed: {block.splitlines()[0][:60]!r}")
+    return problems
+
+
+def fenced_blocks(text: str) -> list[str]:
+    """Each fenced code block of ``text``, fences included."""
+    blocks, current, fence = [], [], None
+    for line in text.splitlines(keepends=True):
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence, current = m.group(1), [line]
+        elif fence is not None:
+            current.append(line)
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                blocks.append("".join(current).rstrip("\n"))
+                fence = None
+    return blocks
+
+
 def json_shape(src: str, out: str) -> list[str]:
+    from whorf.structure.jsondoc import decode
+
     try:
-        a, b = json.loads(src), json.loads(out)
+        a, b = json.loads(src), decode(json.loads(out))
     except (ValueError, RecursionError) as exc:
         return [f"not JSON: {exc}"]
     problems: list[str] = []
@@ -103,7 +145,7 @@ def subsequence(src: str, out: str) -> list[str]:
 
 CHECKS: dict[str, Callable[[str, str], list[str]]] = {
     "line_atomic": line_atomic, "json": json_shape, "header": header, "diff_lines": diff_lines,
-    "headlines": headlines, "subsequence": subsequence,
+    "headlines": headlines, "subsequence": subsequence, "verbatim": verbatim, "fences": fences,
 }
 
 

@@ -1,13 +1,15 @@
 """Diagnostics (compiler errors and warnings, tracebacks, test-runner output): every diagnostic's headline
-stays verbatim; runs of passing-test lines collapse like log lines; library and framework stack frames
-collapse, the user's frames stay."""
+stays verbatim; top-level lines that truly repeat an earlier one (only numbers and ids differ) collapse.
+Every test name and every frame is an entity: under the budget all stay; over it, library and framework
+stack frames go first, then passing-test lines, then other lines, never a headline."""
 
 from __future__ import annotations
 
 import re
 
+from whorf.structure import budget as B
 from whorf.structure import lines as L
-from whorf.structure import templates
+from whorf.structure import repeat
 from whorf.structure.plan import Note, Piece, Plan
 
 MIN_LINES = 8
@@ -34,53 +36,40 @@ PY_FRAME = re.compile(r'^\s*File ".*", line \d+')
 FRAME_LIKE = re.compile(r'^\s*(File ".*", line \d+|at \S|#\d+ )')
 
 
-def plan(text: str) -> Plan:
+def plan(text: str, budget_chars: int | None = None) -> Plan:
     lines = L.split(text)
-    if len(lines) < MIN_LINES:
+    if len(lines) < MIN_LINES and (budget_chars is None or len(text) <= budget_chars):
         return Plan("diagnostics", [Piece(0, len(text), "keep")] if text else [])
-    keep, kinds, notes = [], [], []
+    kinds = _kinds(lines)
+    again = repeat.repeats([ln.text for ln in lines])
+    keep, priority, notes = [], [], []
+    for i, (ln, kind, rep) in enumerate(zip(lines, kinds, again)):
+        if kind == "headline":
+            notes.append(Note(i, "headline", "diagnostic headline"))
+        # indented lines are frames, source and labels of one diagnostic: they never count as repeats
+        top = ln.text[:1].strip() != "" and kind != "frame" and not FRAME_LIKE.match(ln.text[:MAX_SCAN])
+        keep.append(kind == "headline" or not (rep and top))
+        priority.append({"headline": B.MUST, "frame": 0, "passing": 1}.get(kind, 2))
+    return L.decide(text, lines, keep, priority, "diagnostics", budget_chars, notes=notes)
+
+
+def _kinds(lines: list[L.Line]) -> list[str]:
+    """headline, frame (a library or framework stack frame, with its source lines), passing or other."""
+    kinds: list[str] = []
     i = 0
     while i < len(lines):
         t = lines[i].text[:MAX_SCAN]  # patterns see a bounded prefix: linear time on any line
         if HEADLINE.search(t) and not PASSING.search(t):
-            keep.append(True)
             kinds.append("headline")
-            notes.append(Note(i, "headline", "diagnostic headline"))
         elif LIBRARY_FRAME.search(t):
-            keep.append(False)
             kinds.append("frame")
             if PY_FRAME.match(t):  # the frame's source and caret lines go with it
                 while i + 1 < len(lines) and lines[i + 1].text.startswith("    ") and not PY_FRAME.match(lines[i + 1].text[:MAX_SCAN]):
-                    keep.append(False)
                     kinds.append("frame")
                     i += 1
         elif PASSING.search(t):
-            keep.append(False)
             kinds.append("passing")
         else:
-            keep.append(True)
             kinds.append("other")
         i += 1
-
-    def describe(run):
-        if all(kinds[j] == "frame" for j in run):
-            return "line", "library-frame", None
-        if all(kinds[j] == "passing" for j in run):
-            return "line", "passing", None
-        return "line", "similar", None
-
-    _repeats(lines, keep, kinds)
-    return L.merge(L.collapse(text, lines, keep, "diagnostics", describe, notes))
-
-
-def _repeats(lines: list[L.Line], keep: list[bool], kinds: list[str]) -> None:
-    """Other lines that repeat a template already shown (``Compiling 'x.py'...`` thirty times) may go."""
-    ids = templates.cluster([ln.text for ln in lines])
-    seen: set[int] = set()
-    for i, t in enumerate(ids):
-        line = lines[i].text
-        # only top-level lines: indented ones are frames, source and labels of a diagnostic (the user's stay)
-        if kinds[i] == "other" and t in seen and len(line) > 12 and not line[:1].isspace() and not FRAME_LIKE.match(line[:MAX_SCAN]):
-            keep[i] = False
-            kinds[i] = "repeat"
-        seen.add(t)
+    return kinds

@@ -1,26 +1,26 @@
-"""Diffs: every file header, ``@@`` line and ``+``/``-`` line survives verbatim; only unchanged context
-lines may go, and the context line next to a change stays."""
+"""Diffs: every file header, ``@@`` line and ``+``/``-`` line survives verbatim, and under the budget so
+does every context line (the agent applies edits against them). Over the budget, unchanged context lines
+go first, those farthest from a change before those next to one."""
 
 from __future__ import annotations
 
+from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure.plan import Piece, Plan
 
-MIN_LINES = 12
 
-
-def plan(text: str) -> Plan:
+def plan(text: str, budget_chars: int | None = None) -> Plan:
     lines = L.split(text)
-    if len(lines) < MIN_LINES:
+    if budget_chars is None or len(text) <= budget_chars:
         return Plan("diff", [Piece(0, len(text), "keep")] if text else [])
-    context = [_is_context(ln.text, i, lines) for i, ln in enumerate(lines)]
-    keep = [not c for c in context]
+    context = [_is_context(ln.text) for ln in lines]
+    priority = []
     for i, c in enumerate(context):
-        if c and ((i > 0 and not context[i - 1]) or (i + 1 < len(lines) and not context[i + 1])):
-            keep[i] = True  # next to a change, a header or a hunk line
-    return L.merge(L.collapse(text, lines, keep, "diff", lambda run: ("line", "context", None), min_run=2))
+        near = (i > 0 and not context[i - 1]) or (i + 1 < len(lines) and not context[i + 1])
+        priority.append(B.MUST if not c else 1 if near else 0)
+    return L.decide(text, lines, [True] * len(lines), priority, "diff", budget_chars)
 
 
-def _is_context(line: str, i: int, lines) -> bool:
+def _is_context(line: str) -> bool:
     """An unchanged line inside a hunk (starts with one space), not a header, change or hunk line."""
     return line.startswith(" ") or line == ""

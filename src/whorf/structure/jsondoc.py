@@ -1,40 +1,60 @@
-"""JSON: decided in records, never handed to the word model as raw text.
+"""JSON: re-encoded losslessly first, decided in records, never handed to the word model as raw text.
 
-The output parses as JSON with the input's top-level type. Objects keep all their keys. An array of five
-or more similar objects keeps its first item and every item that differs from the rest (records.py); each
-run of omitted items becomes one marker element (markers.py) saying how many were omitted and which values
-they shared. Kept items stay byte for byte; whitespace between tokens outside strings shrinks to one space
-(the words stay the words of the input). NDJSON is decided the same way, one record per line, and stays
-line-atomic.
+The output is valid JSON, and every scalar in it is the input's text byte for byte (numbers are never
+re-printed, strings keep their escapes). Two lossless re-encodings come first:
+
+- whitespace between tokens goes (indentation is for the eye);
+- an array of three or more objects, most of which share the same keys in the same order, becomes a
+  columnar object, keys once and one array per row (an item with other keys stays an object there)::
+
+      [{"name": "pip", "version": "24.0"}, {"name": "six", "version": "1.16.0"}]
+      -> {"whorf_columns":["name","version"],"rows":[["pip","24.0"],["six","1.16.0"]]}
+
+  :func:`decode` turns it back into the array (every value, nulls included, is kept).
+
+Then deletion, of true repetition only: an item that repeats an earlier item of its array except for
+numbers, times, ids and sizes (``repeat.py``) may go; items that differ from the rest (records.py: the one
+``failure`` among ``success``) and every item with a name of its own stay. Only over the budget do plain
+items go, from the middle of the largest arrays. Each run of omitted items is one marker element
+(markers.py) saying how many and which values they shared. NDJSON is decided the same way, one record per
+line, and stays line-atomic.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from whorf.domain import is_json, is_ndjson, json_start
+from whorf.structure import budget as B
 from whorf.structure import lines as L
-from whorf.structure import markers, records
+from whorf.structure import markers, records, repeat
 from whorf.structure.plan import Note, Piece, Plan, omission
 from whorf.store import handle_of
 
 MAX_SCAN_DEPTH = 32
+MIN_COLUMNAR = 3
+COLUMNS_KEY, ROWS_KEY = "whorf_columns", "rows"
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
-_COMPACT = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+', re.DOTALL)
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
     start: int
     end: int
     kind: str  # object, array, value
     children: list["Node"] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # an object's keys, as their raw JSON text
+    keep: list[bool] | None = None  # an array's items to keep (None: all)
+    must: list[bool] | None = None  # items the budget never drops
+    flat: list[dict] | None = None  # flattened items of an array of records
 
 
-def plan(text: str) -> Plan:
+def plan(text: str, budget_chars: int | None = None) -> Plan:
     lead = len(text) - len(text.lstrip())
     body_start = json_start(text.strip())
     if body_start is None:
@@ -42,26 +62,39 @@ def plan(text: str) -> Plan:
     start = lead + body_start
     end = len(text.rstrip())
     if body_start == 0 and is_ndjson(text[start:end]) and not is_json(text[start:end]):
-        return _ndjson(text)
-    out = Plan("json")
-    if start:
-        out.pieces.append(Piece(0, start, "keep"))
+        return _ndjson(text, budget_chars)
     try:
         root = _scan(text, start, 0)
+        _mark_repeats(text, root)
     except (ValueError, RecursionError):
         return Plan("json", [Piece(0, len(text), "keep")])
-    edits: list[tuple[int, int, str]] = []
-    _collapse_arrays(text, root, edits, out)
-    rebuilt = _apply(text, start, root.end, edits)
-    compact = _COMPACT.sub(lambda m: m.group(1) or " ", rebuilt).strip()
-    if len(compact) >= root.end - start:
-        out.pieces.append(Piece(start, len(text), "keep"))
-        out.omissions.clear()
-        return out
-    out.pieces.append(Piece(start, root.end, "replace", compact))
+    out = Plan("json")
+    body = _Writer(text, out).emit(root)
+    if budget_chars is not None and len(body) + start > budget_chars:
+        _trim(text, root, budget_chars - start)
+        out = Plan("json")
+        body = _Writer(text, out).emit(root)
+    if len(body) >= root.end - start:
+        return Plan("json", [Piece(0, len(text), "keep")])
+    if start:
+        out.pieces.append(Piece(0, start, "keep"))
+    out.pieces.append(Piece(start, root.end, "replace", body))
     if root.end < len(text):
         out.pieces.append(Piece(root.end, len(text), "keep"))
     return out
+
+
+def decode(value: Any) -> Any:
+    """The parsed output with every columnar object turned back into its array of objects."""
+    if isinstance(value, dict):
+        if set(value) == {COLUMNS_KEY, ROWS_KEY} and isinstance(value[ROWS_KEY], list):
+            cols = value[COLUMNS_KEY]
+            return [decode(r) if isinstance(r, dict) else dict(zip(cols, (decode(v) for v in r)))
+                    for r in value[ROWS_KEY]]
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
 
 
 def _skip(text: str, i: int) -> int:
@@ -83,8 +116,9 @@ def _scan(text: str, i: int, depth: int) -> Node:
         return node
     while True:
         if node.kind == "object":
-            _, j = _DECODER.raw_decode(text, j)  # the key
-            j = _skip(text, j)
+            _, k = _DECODER.raw_decode(text, j)  # the key
+            node.keys.append(text[j:k])
+            j = _skip(text, k)
             if text[j:j + 1] != ":":
                 raise ValueError("expected ':'")
             j += 1
@@ -100,68 +134,117 @@ def _scan(text: str, i: int, depth: int) -> Node:
         raise ValueError("malformed JSON")
 
 
-def _collapse_arrays(text: str, node: Node, edits: list[tuple[int, int, str]], out: Plan) -> None:
-    if node.kind == "array" and len(node.children) >= records.MIN_ITEMS:
-        items = [json.loads(text[c.start:c.end]) for c in node.children]
-        if records.similar(items):
-            flat = [records.flatten(x) for x in items]
-            decision = records.decide(flat)
-            if not all(decision.keep):
-                _mark_runs(text, node, flat, decision, edits, out)
-                for child, kept in zip(node.children, decision.keep):
-                    if kept:
-                        _collapse_arrays(text, child, edits, out)
-                return
+def _mark_repeats(text: str, node: Node) -> None:
+    """Which items of each array of records truly repeat an earlier one and which must stay."""
     for child in node.children:
-        _collapse_arrays(text, child, edits, out)
+        _mark_repeats(text, child)
+    if node.kind != "array" or len(node.children) < records.MIN_ITEMS:
+        return
+    items = [json.loads(text[c.start:c.end]) for c in node.children]
+    if not records.similar(items):
+        return
+    flat = [records.flatten(x) for x in items]
+    outliers = records.decide(flat).keep
+    again = repeat.repeats([json.dumps(f, ensure_ascii=False) for f in flat])
+    node.flat = flat
+    node.must = [bool(o) for o in outliers]
+    node.keep = [m or not r for m, r in zip(node.must, again)]
 
 
-def _mark_runs(text, node: Node, flat, decision: records.Decision, edits, out: Plan) -> None:
-    kids, keep = node.children, decision.keep
-    line_of = lambda pos: text.count("\n", 0, pos)  # noqa: E731 - used for notes only
-    for i, k in enumerate(keep):
-        if k and i:
-            out.notes.append(Note(line_of(kids[i].start), "outlier", f"item {i} kept: {decision.reasons[i]}"))
-    i = 0
-    while i < len(kids):
-        if keep[i]:
-            i += 1
-            continue
-        j = i
-        while j < len(kids) and not keep[j]:
-            j += 1
-        original = text[kids[i].start:kids[j - 1].end]
-        handle = handle_of(original)
-        marker = markers.json_marker_text(j - i, handle, records.shared(flat[i:j]))
-        edits.append((kids[i].start, kids[j - 1].end, marker))
-        out.omissions.append(omission(original, "item", j - i, line_of(kids[i].start), kids[i].start))
-        out.notes.append(Note(line_of(kids[i].start), "collapsed", f"{j - i} similar items omitted"))
-        i = j
+def _trim(text: str, root: Node, budget_chars: int) -> None:
+    """Over the budget: drop plain items of the arrays of records, from the middle, until the output fits."""
+    arrays: list[Node] = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.keep is not None:
+            arrays.append(n)
+        stack.extend(n.children)
+    units = [(a, i) for a in arrays for i in range(len(a.children))]
+    if not units:
+        return
+    sizes = [a.children[i].end - a.children[i].start for a, i in units]
+    keep = [a.keep[i] for a, i in units]
+    priority = [B.MUST if a.must[i] else 1 for a, i in units]
+    whole = len(_Writer(text, Plan("json")).emit(root))
+    final = B.trim(sizes, keep, priority, max(0, budget_chars - (whole - sum(s for s, k in zip(sizes, keep) if k))))
+    for (a, i), k in zip(units, final):
+        a.keep[i] = k
 
 
-def _apply(text: str, start: int, end: int, edits: list[tuple[int, int, str]]) -> str:
-    parts, pos = [], start
-    for a, b, replacement in sorted(edits):
-        parts.append(text[pos:a])
-        parts.append(replacement)
-        pos = b
-    parts.append(text[pos:end])
-    return "".join(parts)
+class _Writer:
+    """Compact JSON from the input's own spans, with columnar arrays and marker elements."""
+
+    def __init__(self, text: str, plan: Plan):
+        self.text, self.plan = text, plan
+
+    def emit(self, node: Node) -> str:
+        if node.kind == "value":
+            return self.text[node.start:node.end]
+        if node.kind == "object":
+            return "{" + ",".join(f"{k}:{self.emit(c)}" for k, c in zip(node.keys, node.children)) + "}"
+        items = self._items(node, columnar := _columns(node))
+        if columnar is None:
+            return "[" + ",".join(items) + "]"
+        return f'{{"{COLUMNS_KEY}":[{",".join(columnar)}],"{ROWS_KEY}":[{",".join(items)}]}}'
+
+    def _items(self, node: Node, columns: list[str] | None) -> list[str]:
+        out: list[str] = []
+        kids, keep = node.children, node.keep or [True] * len(node.children)
+        i = 0
+        while i < len(kids):
+            if keep[i]:
+                kid = kids[i]
+                row = columns is not None and kid.kind == "object" and kid.keys == columns
+                out.append("[" + ",".join(self.emit(c) for c in kid.children) + "]" if row else self.emit(kid))
+                i += 1
+                continue
+            j = i
+            while j < len(kids) and not keep[j]:
+                j += 1
+            out.append(self._marker(node, i, j))
+            i = j
+        return out
+
+    def _marker(self, node: Node, i: int, j: int) -> str:
+        kids = node.children
+        original = self.text[kids[i].start:kids[j - 1].end]
+        line = self.text.count("\n", 0, kids[i].start)
+        self.plan.omissions.append(omission(original, "item", j - i, line, kids[i].start))
+        self.plan.notes.append(Note(line, "collapsed", f"{j - i} items omitted"))
+        return markers.json_marker_text(j - i, handle_of(original), records.shared((node.flat or [])[i:j]))
 
 
-def _ndjson(text: str) -> Plan:
+def _columns(node: Node) -> list[str] | None:
+    """The key list most objects of an array share (in the same order), when most items are such objects;
+    an item with other keys stays an object among the rows."""
+    kids = node.children
+    if node.kind != "array" or len(kids) < MIN_COLUMNAR:
+        return None
+    counts = Counter(tuple(k.keys) for k in kids if k.kind == "object" and k.keys)
+    if not counts:
+        return None
+    first, n = counts.most_common(1)[0]
+    if n < MIN_COLUMNAR or n < 0.5 * len(kids) or len(set(first)) != len(first):
+        return None
+    return list(first)
+
+
+def _ndjson(text: str, budget_chars: int | None) -> Plan:
     lines = L.split(text)
     rows = [(i, json.loads(ln.text)) for i, ln in enumerate(lines) if ln.text.strip()]
     items = [obj for _, obj in rows]
     keep = [True] * len(lines)
+    priority = [B.MUST] * len(lines)
     notes: list[Note] = []
     if records.similar(items):
         flat = [records.flatten(x) for x in items]
-        decision = records.decide(flat)
-        for (i, _), k in zip(rows, decision.keep):
-            keep[i] = k
-            if k and i:
-                notes.append(Note(i, "outlier", decision.reasons.get(rows.index((i, _)), "")))
-    if keep[-1] is False and lines[-1].text.strip() == "":
-        keep[-1] = True
-    return L.merge(L.collapse(text, lines, keep, "json", lambda run: ("record", "similar", None), notes))
+        outliers = records.decide(flat)
+        again = repeat.repeats([json.dumps(f, ensure_ascii=False) for f in flat])
+        for pos, (i, _) in enumerate(rows):
+            must = outliers.keep[pos]
+            keep[i] = must or not again[pos]
+            priority[i] = B.MUST if must else 1
+            if must and pos:
+                notes.append(Note(i, "outlier", outliers.reasons.get(pos, "")))
+    return L.decide(text, lines, keep, priority, "json", budget_chars, unit="record", notes=notes)

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from whorf.structure import markers
+from whorf.structure import budget as B
+from whorf.structure import markers, repeat
 from whorf.structure.plan import Note, Piece, Plan, omission
 from whorf.store import handle_of
 
@@ -36,7 +37,8 @@ def split(text: str) -> list[Line]:
     return out
 
 
-Describe = Callable[[Sequence[int]], tuple[str, str, list[str] | None]]  # -> (unit, adjective, varying)
+# -> (unit, adjective, varying) or (unit, adjective, varying, detail): what the marker of a run says
+Describe = Callable[[Sequence[int]], tuple]
 
 
 def _plain(unit: str) -> Describe:
@@ -75,11 +77,11 @@ def collapse(
 def _omit_run(text: str, lines: Sequence[Line], run: list[int], plan: Plan, describe: Describe, min_run: int) -> None:
     first, last = lines[run[0]], lines[run[-1]]
     original = text[first.start:last.stop]
-    unit, adjective, varying = describe(run)
+    unit, adjective, varying, *rest = describe(run)
     ending = text[last.end:last.stop]
     indent = re.match(r"[ \t]*", first.text).group() if unit in ("frame",) else ""
     marker = markers.line_marker(len(run), unit, handle_of(original), adjective=adjective, varying=varying,
-                                 indent=indent)
+                                 indent=indent, detail=rest[0] if rest else None)
     if len(run) < min_run or len(marker) + len(ending) >= len(original):
         plan.pieces.append(Piece(first.start, last.stop, "keep"))
         return
@@ -99,3 +101,23 @@ def merge(plan: Plan) -> Plan:
     plan.pieces = out
     return plan
 
+
+
+def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[int], structure: str,
+           budget_chars: int | None, unit: str = "line", notes: list[Note] | None = None,
+           where: Callable[[Sequence[int]], str] | None = None) -> Plan:
+    """The plan of a line-shaped output: ``keep`` is False for lines that truly repeat an earlier one; the
+    budget then drops whole kept lines by ``priority``; each run of omitted lines becomes one marker that
+    says what varied (repeats) or how many more units went (budget), and ``where`` they were."""
+    sizes = [ln.stop - ln.start for ln in lines]
+    final = B.trim(sizes, keep, priority, budget_chars)
+    dropped = {i for i, (k, f) in enumerate(zip(keep, final)) if k and not f}
+
+    def describe(run: Sequence[int]) -> tuple:
+        if not dropped.intersection(run):
+            texts = [lines[i].text for i in run]
+            same = len({repeat.key(t) for t in texts}) == 1
+            return "line", "similar", repeat.varying(texts) if same else None
+        return unit, "more", None, where(run) if where else None
+
+    return merge(collapse(text, lines, final, structure, describe, notes))

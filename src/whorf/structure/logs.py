@@ -1,13 +1,16 @@
-"""Logs: keep the first line of every template, every error/warning line, and the first and last lines;
-every other line repeats a template already shown and is omitted, each run of them behind one marker.
+"""Logs: every error/warning line, the first and last lines and every line that says something new stay;
+a line that repeats an earlier one except for counters, timestamps, durations, ids and sizes is omitted,
+each run of them behind one marker that says what varied (``repeat.py``). Logs whose lines begin with a
+file name (``nova-api.log.1 2017-05-16 ...``, ``grep -H`` over log files) are logs, not search results.
 """
 
 from __future__ import annotations
 
 import re
 
+from whorf.structure import budget as B
 from whorf.structure import lines as L
-from whorf.structure import templates
+from whorf.structure import repeat
 from whorf.structure.plan import Note, Plan
 
 # A line is important (always kept) when its level says warning or worse, or it reports an exception.
@@ -26,6 +29,20 @@ LEVELS = {
     "critical": 4, "severe": 3, "alert": 4, "emerg": 4, "panic": 4,
 }
 MIN_LINES = 8  # shorter logs pass through
+_PREFIX = re.compile(r"^\S+?(?:: ?| )(?=\S)")  # a file name before the log line (awk FILENAME, grep -H)
+
+
+def prefixed(lines: list[str]) -> bool:
+    """Most lines are log lines (a timestamp or a level) after a leading file name."""
+    from whorf.domain import _LEVEL, _TIMESTAMP
+
+    content = [ln for ln in lines if ln.strip()]
+    hits = 0
+    for ln in content:
+        m = _PREFIX.match(ln)
+        rest = ln[m.end():] if m else ""
+        hits += bool(rest and (_TIMESTAMP.match(rest) or _LEVEL.search(rest[:200])))
+    return bool(content) and hits >= 0.6 * len(content)
 
 
 def level_column(lines: list[str]) -> int | None:
@@ -57,42 +74,30 @@ def important(line: str, column: int | None = None) -> bool:
     return any(m.group(0).isupper() or m.group(0).lower().startswith("level=") for m in SEVERE_WORD.finditer(line))
 
 
-def plan(text: str) -> Plan:
+def plan(text: str, budget_chars: int | None = None) -> Plan:
+    """Lines that truly repeat an earlier one (only counters, times, ids, sizes differ) collapse; error and
+    warning lines, the first and last lines and every line with a name of its own stay, unless the budget
+    needs room (then plain lines go first, from the middle)."""
     lines = L.split(text)
     if len(lines) < MIN_LINES:
-        return Plan("log", [L.Piece(0, len(text), "keep")] if text else [])
-    ids = templates.cluster([ln.text for ln in lines])
-    keep, notes = decide(lines, ids)
-    members: dict[int, list[int]] = {}
-    for i, t in enumerate(ids):
-        members.setdefault(t, []).append(i)
-
-    def describe(run):
-        groups = {ids[i] for i in run}
-        if len(groups) == 1:
-            group = members[ids[run[0]]]
-            return "line", "similar", templates.varying([lines[i].text for i in group])
-        return "line", "similar", None
-
-    return L.merge(L.collapse(text, lines, keep, "log", describe, notes))
-
-
-def decide(lines: list[L.Line], ids: list[int]) -> tuple[list[bool], list[Note]]:
-    seen: set[int] = set()
-    keep: list[bool] = []
-    notes: list[Note] = []
+        return _short(text, lines, budget_chars)
+    texts = [ln.text for ln in lines]
+    again = repeat.repeats(texts)
+    column = level_column(texts)
+    keep, priority, notes = [], [], []
     last = len(lines) - 1
-    column = level_column([ln.text for ln in lines])
-    for i, (line, t) in enumerate(zip(lines, ids)):
-        if not line.text.strip():
-            keep.append(False)
-            continue
-        if important(line.text, column):
-            keep.append(True)
+    for i, (line, rep) in enumerate(zip(texts, again)):
+        severe = bool(line.strip()) and important(line, column)
+        if severe:
             notes.append(Note(i, "kept", "error or warning line"))
-        elif t not in seen or i in (0, last):
-            keep.append(True)
-        else:
-            keep.append(False)
-        seen.add(t)
-    return keep, notes
+        keep.append(bool(line.strip()) and (severe or not rep or i in (0, last)))
+        priority.append(B.MUST if severe or i in (0, last) else 1)
+    return L.decide(text, lines, keep, priority, "log", budget_chars, notes=notes)
+
+
+def _short(text: str, lines: list[L.Line], budget_chars: int | None) -> Plan:
+    if budget_chars is None or len(text) <= budget_chars or not lines:
+        return Plan("log", [L.Piece(0, len(text), "keep")] if text else [])
+    keep = [True] * len(lines)
+    priority = [B.MUST if i in (0, len(lines) - 1) else 1 for i in range(len(lines))]
+    return L.decide(text, lines, keep, priority, "log", budget_chars)

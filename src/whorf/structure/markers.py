@@ -4,7 +4,8 @@ Line-shaped outputs (logs, tables, listings, search results, diffs, diagnostics)
 of each run of omitted lines::
 
     [... 37 similar lines omitted; whorf:1f2e3d4c ...]
-    [... 12 similar lines omitted, varying: 200, 404; whorf:1f2e3d4c ...]
+    [... 12 similar lines omitted, varying: 1201..1240, 12 distinct; whorf:1f2e3d4c ...]
+    [... 40 more paths omitted, under src/whorf/; whorf:1f2e3d4c ...]
 
 JSON arrays get a marker element in place of each run of omitted items (the document stays JSON)::
 
@@ -20,21 +21,22 @@ import json
 import re
 
 UNITS = {"line": ("line", "lines"), "row": ("row", "rows"), "item": ("item", "items"),
-         "match": ("match", "matches"), "frame": ("frame", "frames"), "record": ("record", "records")}
+         "match": ("match", "matches"), "frame": ("frame", "frames"), "record": ("record", "records"),
+         "path": ("path", "paths"), "commit": ("commit", "commits")}
 
 # What a marker line looks like; used by tests and by anyone stripping markers from the output.
-MARKER_LINE = re.compile(r"^\s*\[\.\.\. (\d+) (?:[\w-]+ )?(\w+) omitted(?:, varying: [^\n]*)?; (whorf:[0-9a-f]{8,}) \.\.\.\]$")
+MARKER_LINE = re.compile(r"^\s*\[\.\.\. (\d+) (?:[\w-]+ )?(\w+) omitted(?:, [^\n]*)?; (whorf:[0-9a-f]{8,}) \.\.\.\]$")
 HANDLE = re.compile(r"whorf:[0-9a-f]{8,}")
 JSON_MARKER = re.compile(r'\{"whorf_omitted": \d+, (?:"shared": \{.*?\}, )?"handle": "whorf:[0-9a-f]{8,}"\},?')
 JSON_KEY = "whorf_omitted"
 
 
 def line_marker(count: int, unit: str, handle: str, *, adjective: str = "similar", varying: list[str] | None = None,
-                indent: str = "") -> str:
+                indent: str = "", detail: str | None = None) -> str:
     """One marker line (without its line ending)."""
     one, many = UNITS.get(unit, (unit, unit + "s"))
     noun = one if count == 1 else many
-    extra = f", varying: {', '.join(varying)}" if varying else ""
+    extra = (f", varying: {', '.join(varying)}" if varying else "") + (f", {detail}" if detail else "")
     lead = f"{adjective} " if adjective else ""
     return f"{indent}[... {count} {lead}{noun} omitted{extra}; {handle} ...]"
 

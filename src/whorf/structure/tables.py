@@ -1,39 +1,49 @@
-"""Tables and listings: the header stays, a kept row keeps all its cells, and rows like their neighbours
-collapse behind a marker. Rows are records (one field per column) and keep the ones that differ
-(records.py): the CrashLoopBackOff pod among Running ones, the directory among files, the 98% full disk.
-Trees keep their top two levels when they are long.
+"""Tables and listings (ls -l, ps, df, pip list, dpkg -l, docker/kubectl, sqlite3 -column, CSV, path
+lists, trees): the header stays and every row stays byte for byte. Rows are entities: a row is omitted
+only when it truly repeats an earlier one (the same cells but for numbers, times, ids and sizes: thirty
+``sleep 60`` processes), or when the output is over the budget. Rows that differ from the rest
+(records.py: the CrashLoopBackOff pod among Running ones, the 98% full disk) are never dropped.
 """
 
 from __future__ import annotations
 
 import csv
+import posixpath
 import re
 from statistics import median
 
 from whorf.domain import is_csv
 
+from whorf.structure import budget as B
 from whorf.structure import lines as L
-from whorf.structure import records
+from whorf.structure import records, repeat
 from whorf.structure.plan import Note, Piece, Plan
 
 MIN_ROWS = 30  # shorter tables pass through whole
 TREE_DEPTH = 2
+_PATH_LINE = re.compile(r"^\.?\.?/?[\w@+-]+(\.[\w-]+)*(/[\w@+.-]+)+/?$|^[\w@+-]+\.[A-Za-z]\w{0,7}$")
 _RULE = re.compile(r"^[\s\-=+|:]+$")
 _TREE = re.compile(r"^([\s│|`├└─-]*)(?:[├└|`]──?|[├└]── |\|-- |`-- )")
 
 
-def plan(text: str) -> Plan:
+def plan(text: str, budget_chars: int | None = None) -> Plan:
     lines = L.split(text)
     content = [i for i, ln in enumerate(lines) if ln.text.strip()]
-    if len(content) < MIN_ROWS:
+    small = budget_chars is None or len(text) <= budget_chars
+    if not content or len(content) < MIN_ROWS and small:
         return Plan("table", [Piece(0, len(text), "keep")] if text else [])
     if sum(bool(_TREE.match(lines[i].text)) for i in content) >= 0.5 * len(content):
-        return _tree(text, lines)
-    return _rows(text, lines, content)
+        return _tree(text, lines, budget_chars)
+    if sum(bool(_PATH_LINE.match(lines[i].text)) for i in content) >= 0.6 * len(content):
+        return _paths(text, lines, budget_chars)
+    return _rows(text, lines, content, budget_chars)
 
 
-def _rows(text: str, lines: list[L.Line], content: list[int]) -> Plan:
+def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int | None) -> Plan:
+    """Header and rule stay; a row that truly repeats an earlier one (only numbers, times, ids differ) may
+    go; rows that differ from the rest stay longest; over the budget the plain rows go from the middle."""
     keep = [not ln.text.strip() for ln in lines]
+    priority = [B.MUST] * len(lines)
     notes: list[Note] = []
     head = content[0]
     keep[head] = True
@@ -46,17 +56,38 @@ def _rows(text: str, lines: list[L.Line], content: list[int]) -> Plan:
         return Plan("table", [Piece(0, len(text), "keep")])
     rows = _csv_rows(lines, head, body) or _aligned_rows(lines, head, body)
     decision = records.decide(rows)
-    for pos, (i, k) in enumerate(zip(body, decision.keep)):
-        if k:
-            keep[i] = True
-            if pos:
-                notes.append(Note(i, "outlier", f"row kept: {decision.reasons[pos]}"))
-    keep[body[-1]] = True
+    again = repeat.repeats([lines[i].text for i in body])
     width = median(len(r) for r in rows)
     for pos, i in enumerate(body):
-        if not keep[i] and len(rows[pos]) < max(1, width // 2):  # a line unlike a row: keep it
-            keep[i] = True
-    return L.merge(L.collapse(text, lines, keep, "table", lambda run: ("row", "similar", None), notes))
+        odd = decision.keep[pos] and pos > 0 or len(rows[pos]) < max(1, width // 2)  # unlike a row: keep it
+        if odd and pos:
+            notes.append(Note(i, "outlier", f"row kept: {decision.reasons.get(pos, 'unlike a row')}"))
+        keep[i] = odd or not again[pos] or i == body[-1]
+        priority[i] = B.MUST if odd or i == body[-1] else 1
+    return L.decide(text, lines, keep, priority, "table", budget_chars, unit="row", notes=notes)
+
+
+def _paths(text: str, lines: list[L.Line], budget_chars: int | None) -> Plan:
+    """A list of paths (find, ls -1, git ls-files): every path is an entity; over the budget, paths go
+    from the middle, each run behind a marker naming the directory they share."""
+    keep = [True] * len(lines)
+    priority = [B.MUST if i in (0, len(lines) - 1) else 1 for i in range(len(lines))]
+
+    def where(run):
+        names = [lines[i].text.strip() for i in run if lines[i].text.strip()]
+        return _under(names)
+
+    return L.decide(text, lines, keep, priority, "table", budget_chars, unit="path", where=where)
+
+
+def _under(paths: list[str]) -> str | None:
+    if not paths:
+        return None
+    try:
+        common = posixpath.commonpath(paths) if len({p.startswith("/") for p in paths}) == 1 else ""
+    except ValueError:
+        common = ""
+    return f"under {common.rstrip('/')}/" if common and common not in (".", "/") else None
 
 
 def _csv_rows(lines: list[L.Line], head: int, body: list[int]) -> list[dict[str, object]] | None:
@@ -95,11 +126,11 @@ def _number(cell: str) -> object:
             return cell
 
 
-def _tree(text: str, lines: list[L.Line]) -> Plan:
-    keep = []
-    for ln in lines:
+def _tree(text: str, lines: list[L.Line], budget_chars: int | None) -> Plan:
+    """A tree (``tree``, ``ls -R``-like): every entry stays under the budget; over it the deepest go first."""
+    priority = []
+    for i, ln in enumerate(lines):
         m = _TREE.match(ln.text)
         depth = len(m.group(0)) // 4 if m else 0
-        keep.append(depth < TREE_DEPTH)
-    keep[0] = keep[-1] = True
-    return L.merge(L.collapse(text, lines, keep, "table", lambda run: ("line", "deeper", None)))
+        priority.append(B.MUST if i in (0, len(lines) - 1) or depth < TREE_DEPTH else -depth)
+    return L.decide(text, lines, [True] * len(lines), priority, "table", budget_chars)

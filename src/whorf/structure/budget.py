@@ -1,0 +1,53 @@
+"""The budget: whole units are dropped only when the re-encoded output is still over it.
+
+Sizes are estimated as characters / 4 (about what a BPE tokenizer gives on tool output; exact counts would
+need the reader's tokenizer). ``DEFAULT_TOKENS`` (8,000) is about what Claude Code keeps of one shell
+output (it cuts at 30,000 characters), so under the default every entity of such an output stays.
+
+Over the budget, units go lowest priority first, and among equal priorities from the middle outwards (the
+first and last units of an output stay longest). Each line-shaped module gives a priority per line:
+``MUST`` lines (headers, errors, warnings, outliers, a diff's changes) never go.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from whorf.config import DEFAULT_BUDGET_TOKENS as DEFAULT_TOKENS
+
+CHARS_PER_TOKEN = 4
+MUST = 1_000_000  # a priority the budget never drops
+
+
+def tokens(text: str) -> int:
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def chars(budget_tokens: int | None) -> int | None:
+    return None if budget_tokens is None else budget_tokens * CHARS_PER_TOKEN
+
+
+def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,
+         marker_chars: int = 60) -> list[bool]:
+    """The keep flags after dropping kept units (lowest priority, then nearest the middle, first) until the
+    kept sizes plus about one marker per dropped run fit ``budget_chars``."""
+    out = list(keep)
+    if budget_chars is None:
+        return out
+    total = sum(s for s, k in zip(sizes, out) if k)
+    if total <= budget_chars:
+        return out
+    n = len(sizes)
+    middle = (n - 1) / 2
+    order = sorted((i for i in range(n) if out[i] and priority[i] < MUST),
+                   key=lambda i: (priority[i], abs(i - middle)))
+    runs = 0
+    for i in order:
+        if total + runs * marker_chars <= budget_chars:
+            break
+        out[i] = False
+        total -= sizes[i]
+        left = i > 0 and not out[i - 1]
+        right = i + 1 < n and not out[i + 1]
+        runs += 1 - left - right  # a new run, a longer one, or two joined into one
+    return out
