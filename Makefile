@@ -1,5 +1,5 @@
 # The two commands of the README:
-#   make run   set up, then compress the bundled traceback with the shipped model (light path: int8 ONNX)
+#   make run   set up, then compress the bundled log with the shipped model (light path: int8 ONNX)
 #   make test  set up, then run the test suite
 # Others: make bench (speed benchmark, docs/benchmarks.md), make onnx (re-export the shipped model's
 # int8 graph after retraining, with the gate on held-out rows), make light (fresh venv without extras).
@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(VENV)/bin/whorf compress src/whorf/examples/traceback.txt --runtime auto --stats
+	$(VENV)/bin/whorf compress src/whorf/examples/app.log --runtime auto --stats
 
 test: setup
 	$(PY) -m pytest -q

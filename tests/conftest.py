@@ -20,6 +20,10 @@ SHARED_DATA = ROOT.parent / "shared" / "data" / "ultrawhale"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 TRACEBACK = (FIXTURES / "traceback.txt").read_text() if (FIXTURES / "traceback.txt").exists() else ""
+# A worker's output as a proxy sees it: health checks that truly repeat (only times and durations differ),
+# then the traceback (whose lines are all distinct, so they stay whole)
+TOOL_OUTPUT = "".join(f"2026-11-20 14:{i // 60:02d}:{i % 60:02d},118 INFO  [http] GET /health 200 {i % 3 + 1}ms\n"
+                      for i in range(30)) + TRACEBACK
 
 
 def _tiny_backbone(directory: Path, kind: str) -> Path:

@@ -9,10 +9,9 @@ from whorf.proxy.app import ProxyConfig, create_app
 from whorf.proxy.pairs import PairLog
 from whorf.data import read
 
-from conftest import FIXTURES
+from conftest import FIXTURES, TOOL_OUTPUT
 from servers import SSE_DELAY, SSE_EVENTS, serve, upstream_app
 
-TOOL_OUTPUT = (FIXTURES / "traceback.txt").read_text()
 MUST = ["SIGILL", "0x7fff2038", "132.", "/srv/app/worker/main.py", "EXC_BAD_INSTRUCTION", "not"]
 SECRET = "sk-ant-test-SECRET-123"
 

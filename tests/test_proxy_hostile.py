@@ -12,10 +12,9 @@ import pytest
 from whorf.proxy.app import ProxyConfig, create_app
 from whorf.proxy.worker import CompressionWorker, factory_for
 
-from conftest import FIXTURES
+from conftest import FIXTURES, TOOL_OUTPUT
 from servers import GilHog, serve, upstream_app
 
-TOOL_OUTPUT = (FIXTURES / "traceback.txt").read_text()
 SECRET = "sk-ant-test-SECRET-123"
 
 

@@ -18,10 +18,9 @@ from whorf.proxy.app import ProxyConfig, create_app
 from whorf.proxy.pairs import PairLog
 from whorf.proxy.worker import CompressionWorker, factory_for
 
-from conftest import FIXTURES
+from conftest import FIXTURES, TOOL_OUTPUT
 from servers import free_port, serve, upstream_app
 
-TOOL_OUTPUT = (FIXTURES / "traceback.txt").read_text()
 
 
 def unavailable(reason):

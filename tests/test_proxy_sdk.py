@@ -14,9 +14,10 @@ import pytest
 from whorf.proxy.app import ProxyConfig, create_app
 
 from conftest import FIXTURES
+from conftest import TOOL_OUTPUT as WORKER_OUTPUT
 from servers import model_app, serve
 
-TOOL_OUTPUT = (FIXTURES / "traceback.txt").read_text() * 3
+TOOL_OUTPUT = WORKER_OUTPUT * 3
 
 
 @pytest.fixture(params=[False, True], ids=["plain", "retrieve"])

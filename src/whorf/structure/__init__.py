@@ -6,8 +6,8 @@ are the input's bytes); only the ``words`` pieces of prose (sentences and paragr
 README or an issue) go on to the word model. Code is never handed to it.
 
 ``shape(text, domain)`` picks the module: the domain router's label, refined by the modules' own
-detectors for shapes the label does not tell apart (commit logs, numbered code reads, logs whose lines
-begin with a file name).
+detectors for shapes the label does not tell apart (commit logs, numbered code reads, source files the
+router took for prose, aligned tables without a header, logs whose lines begin with a file name).
 """
 
 from __future__ import annotations
@@ -26,15 +26,19 @@ def shape(text: str, domain: str) -> str:
     """The structure module's name for ``text`` routed as ``domain``."""
     if domain in ("json", "diff"):
         return domain
-    from whorf.structure import code, gitlog, logs
+    from whorf.structure import code, gitlog, logs, tables
 
     sample = text.splitlines()[:SAMPLE_LINES]
     if gitlog.detect(sample):
         return "gitlog"
     if domain == "search" and logs.prefixed(sample):
         return "log"
-    if domain in ("prose", "code", "table") and code.numbered(sample):
+    if code.numbered(sample):
         return "code"
+    if domain == "prose" and code.detect(sample):
+        return "code"
+    if domain == "prose" and tables.aligned(sample):
+        return "table"
     return domain if domain in MODULES else "prose"
 
 

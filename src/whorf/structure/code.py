@@ -15,10 +15,36 @@ from whorf.structure.plan import Note, Piece, Plan
 NUMBERED = re.compile(r"^\s*\d+(?:→|\t|: |\| )")  # cat -n, Claude Code's Read (N→), N: and N| layouts
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--|;;|\"\"\"|''')")
 _LICENCE = re.compile(r"licen[cs]e|copyright|\bSPDX\b|warrant", re.IGNORECASE)
-_BLOB = re.compile(r"^[A-Za-z0-9+/=_\-.,;:{}()\[\]\"'<>$!?*&|^%~`@#\\]{400,}$")
+_RUN = re.compile(r"\S{400,}")  # base64, hex or minified code: one run of no spaces
 _DATA = re.compile(r"^[\s\[\]{}(),]*((-?\d[\d_.eE+-]*|0x[0-9a-fA-F]+|\"[^\"]*\"|'[^']*')[\s,]*)+[\]}),]*\s*$")
 MIN_LICENCE = 8  # lines of a leading comment block before it may fold
 MIN_DATA = 30  # consecutive literal-data lines before they may fold
+
+
+_CODE_LINE = re.compile(
+    r"^\s*(def |class |import |from \S+ import|fn |pub |let |const |var |function |return\b|#include|package |"
+    r"func |public |private |protected |use |impl\b|struct |enum |match |if\b.*[:{]$|for\b.*[:{]$|while\b.*[:{]$|"
+    r"else\b|elif\b|try\b|except\b|catch\b|finally\b|raise |throw |yield\b|async |await |}|@\w|#\[|//|/\*)"
+    r"|[;{}:,(\[]\s*$|\)\s*(->.*)?[:{]?\s*$"
+)
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+def detect(lines: list[str]) -> bool:
+    """A source file: many lines look like code and most are code-like or indented (a README's fenced
+    blocks do not count: the document is prose around them)."""
+    content, fenced = [], False
+    for ln in lines:
+        if _FENCE.match(ln):
+            fenced = not fenced
+            continue
+        if ln.strip() and not fenced:
+            content.append(body(ln))
+    if len(content) < 5:
+        return False
+    codeish = sum(bool(_CODE_LINE.search(b)) for b in content)
+    indented = sum(b[:1] in (" ", "\t") and not _CODE_LINE.search(b) for b in content)
+    return codeish >= 0.25 * len(content) and codeish + indented >= 0.6 * len(content)
 
 
 def numbered(lines: list[str]) -> bool:
@@ -65,14 +91,15 @@ def _foldable(bodies: list[str]) -> list[tuple[list[int], str]]:
             header.pop()
         out.append((header, "licence-header"))
     for i, b in enumerate(bodies):
-        if _BLOB.match(b.strip()) and " " not in b.strip():
+        run = _RUN.search(b)
+        if run and len(run.group()) >= 0.8 * len(b.strip()):
             out.append(([i], "blob"))
-    run: list[int] = []
+    rows: list[int] = []
     for i, b in enumerate(bodies + [""]):
         if i < len(bodies) and b.strip() and _DATA.match(b):
-            run.append(i)
+            rows.append(i)
             continue
-        if len(run) >= MIN_DATA:
-            out.append((run[1:-1], "data-table"))  # the first and last rows stay as examples
-        run = []
+        if len(rows) >= MIN_DATA:
+            out.append((rows[1:-1], "data-table"))  # the first and last rows stay as examples
+        rows = []
     return sorted(out)

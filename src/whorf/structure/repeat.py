@@ -49,12 +49,34 @@ def repeats(lines: Sequence[str]) -> list[bool]:
         if line.strip():
             groups.setdefault(key(line), []).append(i)
     out = [False] * len(lines)
+    rare = _rare_codes(lines)
     for members in groups.values():
         for i in members[1:]:
             out[i] = True
         if len(members) > 2:
             for i in _categorical_outliers([lines[i] for i in members], members):
                 out[i] = False
+    for i in rare:
+        out[i] = False
+    return out
+
+
+def _rare_codes(lines: Sequence[str]) -> set[int]:
+    """Lines holding a rare code over the whole output: a small integer after the same word (``status: 202``
+    three times among three hundred ``status: 200``), wherever its template is."""
+    seen: dict[str, dict[str, list[int]]] = {}
+    for i, line in enumerate(lines):
+        tokens = _TOKEN.findall(line[:MAX_KEY_LINE])
+        for before, token in zip(tokens, tokens[1:]):
+            if _CODE.match(token) and not variable(before):
+                seen.setdefault(before, {}).setdefault(token, []).append(i)
+    out: set[int] = set()
+    for values in seen.values():
+        total = sum(len(v) for v in values.values())
+        if 2 <= len(values) <= CATEGORIES:
+            for where in values.values():
+                if len(where) <= max(2, total // 20):
+                    out.update(where)
     return out
 
 

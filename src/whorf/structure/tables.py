@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import posixpath
 import re
+from collections import Counter
 from statistics import median
 
 from whorf.domain import is_csv
@@ -22,8 +23,21 @@ from whorf.structure.plan import Note, Piece, Plan
 MIN_ROWS = 30  # shorter tables pass through whole
 TREE_DEPTH = 2
 _PATH_LINE = re.compile(r"^\.?\.?/?[\w@+-]+(\.[\w-]+)*(/[\w@+.-]+)+/?$|^[\w@+-]+\.[A-Za-z]\w{0,7}$")
+_GAP = re.compile(r"(?<=\S)  +(?=\S)")
 _RULE = re.compile(r"^[\s\-=+|:]+$")
 _TREE = re.compile(r"^([\s│|`├└─-]*)(?:[├└|`]──?|[├└]── |\|-- |`-- )")
+
+
+def aligned(lines: list[str]) -> bool:
+    """Whitespace-aligned columns without a recognisable header (dpkg -l): at least two column starts
+    (a cell after a run of two or more spaces) shared by most lines."""
+    content = [ln[:500] for ln in lines if ln.strip()]
+    if len(content) < 5:
+        return False
+    starts: Counter[int] = Counter()
+    for ln in content:
+        starts.update({m.end() for m in _GAP.finditer(ln)})
+    return sum(1 for c in starts.values() if c >= 0.7 * len(content)) >= 2
 
 
 def plan(text: str, budget_chars: int | None = None) -> Plan:
