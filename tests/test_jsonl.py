@@ -96,10 +96,10 @@ class FailsOn:
         self.comp, self.poison = comp, poison
         self.model_id, self.config, self.runtime = comp.model_id, comp.config, comp.runtime
 
-    def compress_batch(self, texts, options=None):
+    def compress_batch(self, texts, options=None, queries=None):
         if any(self.poison in t for t in texts):
             raise RecursionError("maximum recursion depth exceeded")
-        return self.comp.compress_batch(texts, options)
+        return self.comp.compress_batch(texts, options, queries=queries)
 
 
 def test_a_row_the_compressor_fails_on_does_not_take_its_batch_with_it(tiny_compressor):

@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -95,10 +95,14 @@ class Compressor:
         return self.compress_batch([text], options, **kwargs)[0]
 
     def compress_batch(
-        self, texts: Sequence[str | bytes], options: CompressOptions | None = None, **kwargs
+        self, texts: Sequence[str | bytes], options: CompressOptions | None = None,
+        queries: Sequence[str | None] | None = None, **kwargs
     ) -> list[Compressed]:
-        """Compress many texts; the words their structural plans leave share the model's batches."""
+        """Compress many texts; the words their structural plans leave share the model's batches.
+        ``queries`` gives each text its own query (else ``options.query`` for all)."""
         opts = replace(options or CompressOptions(), **kwargs)
+        if queries is not None and len(queries) != len(texts):
+            raise ValueError(f"{len(queries)} queries for {len(texts)} texts")
         domains.check(opts.domain)
         started = time.perf_counter()
         results: list[Compressed | None] = [None] * len(texts)
@@ -110,7 +114,8 @@ class Compressor:
                 continue
             dom = domains.normalize(opts.domain) or domains.route(text)
             budget = opts.budget_tokens * CHARS_PER_TOKEN if opts.budget_tokens else None
-            plan = structure.plan(text, dom, budget) if opts.structure else whole(text, dom, "words")
+            query = (queries[i] if queries is not None else opts.query) or None
+            plan = structure.plan(text, dom, budget, query) if opts.structure else whole(text, dom, "words")
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
             todo.append((i, text, dom, plan, parts))
         docs = [[w.text for seg in parts for w in seg.words] for *_, parts in todo]
@@ -124,16 +129,6 @@ class Compressor:
         for r in results:
             r.stats.ms = round(elapsed, 3)
         return results  # type: ignore[return-value]
-
-    def compress_iter(self, texts: Iterable[str], batch: int = 32, **kwargs) -> Iterable[Compressed]:
-        chunk: list[str] = []
-        for text in texts:
-            chunk.append(text)
-            if len(chunk) >= batch:
-                yield from self.compress_batch(chunk, **kwargs)
-                chunk = []
-        if chunk:
-            yield from self.compress_batch(chunk, **kwargs)
 
     def _admit(self, raw: str | bytes, opts: CompressOptions) -> tuple[str, str | None]:
         if isinstance(raw, (bytes, bytearray)):
@@ -292,11 +287,12 @@ def compress(
     override: bool = True,
     domain: str | None = None,
     budget_tokens: int | None = CompressOptions.budget_tokens,
+    query: str | None = None,
 ) -> Compressed:
     """Compress one text with a cached Compressor for (model, runtime)."""
     key = (model, runtime)
     if key not in _DEFAULT:
         _DEFAULT[key] = Compressor(model, runtime)
     options = CompressOptions(rate=rate, threshold=threshold, override=override, domain=domain,
-                              budget_tokens=budget_tokens)
+                              budget_tokens=budget_tokens, query=query)
     return _DEFAULT[key].compress(text, options)

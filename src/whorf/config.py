@@ -100,6 +100,9 @@ class CompressOptions:
     # over this many tokens (estimated as characters / 4) after lossless re-encoding, whole units (rows,
     # matches, log lines, records, commits) are dropped behind markers; None: never (code is never dropped)
     budget_tokens: int | None = DEFAULT_BUDGET_TOKENS
+    # what the agent is looking for (its last request, the tool call): over the budget, the units least
+    # relevant to it go first; it never changes what happens under the budget. None or "": no query
+    query: str | None = None
     store: bool = True  # keep omitted originals in the local store so markers' handles resolve
     max_chars: int = 8_000_000  # larger inputs pass through unchanged
 

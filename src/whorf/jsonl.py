@@ -90,15 +90,17 @@ def _not_json(constant: str) -> None:
     raise ValueError(f"{constant} is not JSON")
 
 
-def compress_safely(comp, texts: Sequence[str | bytes], options: CompressOptions) -> list[Compressed]:
+def compress_safely(comp, texts: Sequence[str | bytes], options: CompressOptions,
+                    queries: Sequence[str | None] | None = None) -> list[Compressed]:
     """``comp.compress_batch(texts)``, except that a text the compressor fails on passes through
     unchanged with the error as its reason instead of taking the rest of the batch with it."""
     try:
-        return comp.compress_batch(list(texts), options)
+        return comp.compress_batch(list(texts), options, queries=queries)
     except Exception as exc:  # noqa: BLE001 - the boundary that keeps every row; the reason goes into its stats
         if len(texts) == 1:
             return [_failed(comp, texts[0], options, exc)]
-        return [compress_safely(comp, [text], options)[0] for text in texts]
+        return [compress_safely(comp, [text], options, None if queries is None else [queries[k]])[0]
+                for k, text in enumerate(texts)]
 
 
 def _failed(comp, text: str | bytes, options: CompressOptions, exc: Exception) -> Compressed:
@@ -121,7 +123,9 @@ def compress_rows(comp, data: bytes, options: CompressOptions, field: str = "aut
     for start in range(0, len(rows), batch):
         chunk = [parse_row(start + i + 1, raw, field) for i, raw in enumerate(rows[start:start + batch])]
         todo = [row for row in chunk if row.field is not None]
-        for row, result in zip(todo, compress_safely(comp, [row.obj[row.field] for row in todo], options)):
+        # a row's own string "query" field (the agent's intent when it read this output) wins over --query
+        queries = [row.obj["query"] if isinstance(row.obj.get("query"), str) else options.query for row in todo]
+        for row, result in zip(todo, compress_safely(comp, [row.obj[row.field] for row in todo], options, queries)):
             row.result = result
             row.reason = result.stats.passthrough
         yield from chunk

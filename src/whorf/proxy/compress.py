@@ -126,7 +126,8 @@ class BodyCompressor:
         results: dict = {}
         try:
             if mine:
-                future = self.worker.submit([s.text for s in mine.values()], self.config.options)
+                future = self.worker.submit([s.text for s in mine.values()], self.config.options,
+                                            queries=[s.query for s in mine.values()])
                 outcomes = await asyncio.wait_for(asyncio.wrap_future(future), timeout=deadline)
                 results.update(zip(mine, outcomes))
         except asyncio.TimeoutError:
@@ -154,6 +155,6 @@ class BodyCompressor:
                 "request_id": request_id, "created_at": now(), "api": api, "tool_name": slot.tool,
                 "domain": res.domain, "model_id": res.model, "original": slot.text, "compressed": res.text,
                 "tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "ms": ms,
-                "decisions": json.dumps(res.decisions)}])
+                "decisions": json.dumps(res.decisions), "query": slot.query}])
         return item
 

@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import DateTime, Float, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import DateTime, Float, Integer, String, Text, create_engine, event, func, inspect, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -41,6 +42,7 @@ class Pair(Base):
     tokens_out: Mapped[int] = mapped_column(Integer)
     ms: Mapped[float] = mapped_column(Float)
     decisions: Mapped[str] = mapped_column(Text)  # JSON: [[kept, must_keep, score], ...] per word
+    query: Mapped[str | None] = mapped_column(Text, nullable=True)  # the agent's intent when it read the output
 
 
 class FormRow(Base):
@@ -78,6 +80,14 @@ class PairLog:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A pair log made before a column existed gets it (nullable), so old logs stay usable."""
+        have = {c["name"] for c in inspect(self.engine).get_columns("pairs")}
+        if "query" not in have:
+            with self.engine.begin() as conn:
+                conn.execute(sql_text("ALTER TABLE pairs ADD COLUMN query TEXT"))
 
     def add(self, rows: list[dict]) -> None:
         if not rows:
@@ -141,7 +151,7 @@ class PairLog:
                     skipped += 1
                     continue
                 sink.write(json.dumps({"text": p.original, "reference": p.compressed, "source": "proxy",
-                                       "domain": p.domain, "tool": p.tool_name}) + "\n")
+                                       "domain": p.domain, "tool": p.tool_name, "query": p.query}) + "\n")
                 written += 1
         return {"written": written, "skipped": skipped}
 

@@ -22,21 +22,42 @@ Path = tuple  # keys and indices from the body's root to one string value
 
 @dataclass
 class Slot:
-    """One tool output: its text, the tool that produced it, and where it sits in the body."""
+    """One tool output: its text, the tool that produced it, where it sits in the body, and the agent's
+    intent when it called the tool (the query: the last user text, the assistant's text before the call,
+    the tool's name and input)."""
 
     text: str
     tool: str | None
     path: Path
+    query: str | None = None
 
 
-def _content_slots(content: Any, path: Path, tool: str | None) -> list[Slot]:
+MAX_QUERY_CHARS = 2000
+
+
+def _query(*parts: Any) -> str | None:
+    text = " ".join(p if isinstance(p, str) else json.dumps(p, ensure_ascii=False) for p in parts if p)
+    return text[-MAX_QUERY_CHARS:] or None
+
+
+def _texts(content: Any) -> str:
+    """The plain text of a message's content (a string, or its text blocks)."""
     if isinstance(content, str):
-        return [Slot(content, tool, path)]
+        return content
+    if isinstance(content, list):
+        return " ".join(b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text"
+                        and isinstance(b.get("text"), str))
+    return ""
+
+
+def _content_slots(content: Any, path: Path, tool: str | None, query: str | None = None) -> list[Slot]:
+    if isinstance(content, str):
+        return [Slot(content, tool, path, query)]
     slots: list[Slot] = []
     if isinstance(content, list):
         for i, block in enumerate(content):
             if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
-                slots.append(Slot(block["text"], tool, path + (i, "text")))
+                slots.append(Slot(block["text"], tool, path + (i, "text"), query))
     return slots
 
 
@@ -51,37 +72,55 @@ def _name(value: Any) -> str | None:
 
 def anthropic_slots(body: dict) -> list[Slot]:
     names: dict[str, str | None] = {}
+    intents: dict[str, str | None] = {}
+    user = ""
     slots: list[Slot] = []
     for m, message in enumerate(_messages(body)):
-        if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+        if not isinstance(message, dict):
+            continue
+        said = _texts(message.get("content"))
+        if message.get("role") == "user" and said.strip():
+            user = said
+        if not isinstance(message.get("content"), list):
             continue
         for b, block in enumerate(message["content"]):
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
                 names[block["id"]] = _name(block.get("name"))
+                intents[block["id"]] = _query(user, said if message.get("role") == "assistant" else "",
+                                              block.get("name"), block.get("input"))
             elif block.get("type") == "tool_result":
                 use_id = block.get("tool_use_id")
                 tool = names.get(use_id) if isinstance(use_id, str) else None
-                slots.extend(_content_slots(block.get("content"), ("messages", m, "content", b, "content"), tool))
+                query = intents.get(use_id) if isinstance(use_id, str) else None
+                slots.extend(_content_slots(block.get("content"), ("messages", m, "content", b, "content"), tool,
+                                            query))
     return slots
 
 
 def openai_slots(body: dict) -> list[Slot]:
     names: dict[str, str | None] = {}
+    intents: dict[str, str | None] = {}
+    user = ""
     slots: list[Slot] = []
     for m, message in enumerate(_messages(body)):
         if not isinstance(message, dict):
             continue
+        if message.get("role") == "user" and _texts(message.get("content")).strip():
+            user = _texts(message.get("content"))
         calls = message.get("tool_calls")
         for call in calls if isinstance(calls, list) else []:
             if isinstance(call, dict) and isinstance(call.get("id"), str):
-                function = call.get("function")
-                names[call["id"]] = _name(function.get("name")) if isinstance(function, dict) else None
+                function = call.get("function") if isinstance(call.get("function"), dict) else {}
+                names[call["id"]] = _name(function.get("name"))
+                intents[call["id"]] = _query(user, _texts(message.get("content")), function.get("name"),
+                                             function.get("arguments"))
         if message.get("role") == "tool":
             call_id = message.get("tool_call_id")
             tool = _name(message.get("name")) or (names.get(call_id) if isinstance(call_id, str) else None)
-            slots.extend(_content_slots(message.get("content"), ("messages", m, "content"), tool))
+            query = intents.get(call_id) if isinstance(call_id, str) else None
+            slots.extend(_content_slots(message.get("content"), ("messages", m, "content"), tool, query))
     return slots
 
 

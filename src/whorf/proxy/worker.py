@@ -93,9 +93,9 @@ def _child(conn, factory) -> None:
             return
         if job is None:
             return
-        job_id, texts, options, words = job
+        job_id, texts, options, words, queries = job
         try:
-            results = compressor.compress_batch(texts, options)
+            results = compressor.compress_batch(texts, options, queries=queries)
             conn.send((job_id, [outcome(r, words) for r in results]))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, who forwards originals
             conn.send((job_id, type(exc).__name__))
@@ -106,6 +106,7 @@ class _Job:
     texts: list
     options: object
     words: bool
+    queries: list | None = None
     future: Future = field(default_factory=Future)
 
 
@@ -133,9 +134,10 @@ class CompressionWorker:
             raise RuntimeError("the compression worker did not start")
         return self
 
-    def submit(self, texts: list[str], options, words: bool = True) -> Future:
-        """A future of ``list[Outcome]``; fails at once when the child is not ready."""
-        job = _Job(texts, options, words)
+    def submit(self, texts: list[str], options, words: bool = True, queries: list | None = None) -> Future:
+        """A future of ``list[Outcome]``; fails at once when the child is not ready. ``queries``: each
+        text's query (the agent's intent), or None."""
+        job = _Job(texts, options, words, queries)
         if not self.ready.is_set() or self._stopping:
             job.future.set_exception(RuntimeError("compression worker not ready"))
         else:
@@ -192,7 +194,7 @@ class CompressionWorker:
                 continue  # the request gave up (deadline) before its turn: skip the work
             self._next_id += 1
             try:
-                self._conn.send((self._next_id, job.texts, job.options, job.words))
+                self._conn.send((self._next_id, job.texts, job.options, job.words, job.queries))
                 result = self._await(self._next_id)
             except (EOFError, OSError, TimeoutError, pickle.PicklingError) as exc:
                 job.future.set_exception(RuntimeError(f"compression worker: {type(exc).__name__}"))

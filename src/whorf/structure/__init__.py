@@ -42,10 +42,11 @@ def shape(text: str, domain: str) -> str:
     return domain if domain in MODULES else "prose"
 
 
-def plan(text: str, domain: str, budget_chars: int | None = None) -> Plan:
-    """The structural plan for ``text`` routed as ``domain``; over ``budget_chars`` whole units go."""
+def plan(text: str, domain: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    """The structural plan for ``text`` routed as ``domain``; over ``budget_chars`` whole units go, those
+    least relevant to ``query`` (the agent's intent) first. Without a budget the query changes nothing."""
     name = shape(text, domain)
-    return import_module(f"whorf.structure.{MODULES[name]}").plan(text, budget_chars)
+    return import_module(f"whorf.structure.{MODULES[name]}").plan(text, budget_chars, query)
 
 
 __all__ = ["plan", "shape", "Plan", "Piece", "Omission", "Note", "whole"]

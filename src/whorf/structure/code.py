@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from whorf.structure import lines as L
+from whorf.structure import relevance
 from whorf.structure.plan import Note, Piece, Plan
 
 NUMBERED = re.compile(r"^\s*\d+(?:→|\t|: |\| )")  # cat -n, Claude Code's Read (N→), N: and N| layouts
@@ -59,13 +60,19 @@ def body(line: str) -> str:
     return line[m.end():] if m else line
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
-    """Every line kept; only licence headers, blobs and long data tables fold behind markers."""
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    """Every line kept; only licence headers, blobs and long data tables fold behind markers. With a query
+    and over the budget, the bodies of functions and classes that do not mention the query's terms fold
+    too (largest first, the signature line stays, the marker names the line range)."""
     lines = L.split(text)
     keep = [True] * len(lines)
     notes: list[Note] = []
     kinds = [""] * len(lines)
-    for run, kind in _foldable([body(ln.text) for ln in lines]):
+    bodies = [body(ln.text) for ln in lines]
+    folds = _foldable(bodies)
+    if query and budget_chars is not None and len(text) > budget_chars:
+        folds += _unrelated_bodies(lines, bodies, query, len(text) - budget_chars)
+    for run, kind in folds:
         for i in run:
             keep[i] = False
             kinds[i] = kind
@@ -74,6 +81,8 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
         return Plan("code", [Piece(0, len(text), "keep")] if text else [])
 
     def describe(run):
+        if kinds[run[0]] == "body":
+            return "line", "body", None, f"lines {run[0] + 1}-{run[-1] + 1} folded"
         return "line", kinds[run[0]] or "folded", None
 
     return L.merge(L.collapse(text, lines, keep, "code", describe, notes))
@@ -103,3 +112,34 @@ def _foldable(bodies: list[str]) -> list[tuple[list[int], str]]:
             out.append((rows[1:-1], "data-table"))  # the first and last rows stay as examples
         rows = []
     return sorted(out)
+
+
+_BLOCK = re.compile(r"^(\s*)(async\s+def|def|class|fn|pub\s+fn|func|function)\b")
+
+
+def _unrelated_bodies(lines, bodies: list[str], query: str, excess: int) -> list[tuple[list[int], str]]:
+    """Bodies of indentation-delimited blocks (Python-like: a class the query matches keeps its signature
+    and the methods that match, its other methods fold) that the query does not match, largest first,
+    until ``excess`` characters would be gone."""
+    blocks: list[list[int]] = []
+    for i, b in enumerate(bodies):
+        m = _BLOCK.match(b)
+        if not m:
+            continue
+        indent, j = len(m.group(1)), i + 1
+        while j < len(bodies) and (not bodies[j].strip() or len(bodies[j]) - len(bodies[j].lstrip()) > indent):
+            j += 1
+        while j > i + 1 and not bodies[j - 1].strip():
+            j -= 1
+        if j - i > 2:
+            blocks.append(list(range(i + 1, j)))
+    rel = relevance.scores(["\n".join(bodies[k] for k in [b[0] - 1] + b) for b in blocks], query)
+    out, gone, folded = [], 0, set()
+    for block, score in sorted(zip(blocks, rel), key=lambda x: -len(x[0])):
+        if gone >= excess:
+            break
+        if score == 0 and not folded.intersection(block) and block[0] - 1 not in folded:
+            out.append((block, "body"))
+            folded.update(block)
+            gone += sum(lines[k].stop - lines[k].start for k in block)
+    return out

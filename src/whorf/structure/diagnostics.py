@@ -36,7 +36,7 @@ PY_FRAME = re.compile(r'^\s*File ".*", line \d+')
 FRAME_LIKE = re.compile(r'^\s*(File ".*", line \d+|at \S|#\d+ )')
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lines = L.split(text)
     if len(lines) < MIN_LINES and (budget_chars is None or len(text) <= budget_chars):
         return Plan("diagnostics", [Piece(0, len(text), "keep")] if text else [])
@@ -50,7 +50,7 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
         top = ln.text[:1].strip() != "" and kind != "frame" and not FRAME_LIKE.match(ln.text[:MAX_SCAN])
         keep.append(kind == "headline" or not (rep and top))
         priority.append({"headline": B.MUST, "frame": 0, "passing": 1}.get(kind, 2))
-    return L.decide(text, lines, keep, priority, "diagnostics", budget_chars, notes=notes)
+    return L.decide(text, lines, keep, priority, "diagnostics", budget_chars, notes=notes, query=query)
 
 
 def _kinds(lines: list[L.Line]) -> list[str]:

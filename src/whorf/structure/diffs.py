@@ -9,7 +9,7 @@ from whorf.structure import lines as L
 from whorf.structure.plan import Piece, Plan
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lines = L.split(text)
     if budget_chars is None or len(text) <= budget_chars:
         return Plan("diff", [Piece(0, len(text), "keep")] if text else [])
@@ -18,7 +18,7 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
     for i, c in enumerate(context):
         near = (i > 0 and not context[i - 1]) or (i + 1 < len(lines) and not context[i + 1])
         priority.append(B.MUST if not c else 1 if near else 0)
-    return L.decide(text, lines, [True] * len(lines), priority, "diff", budget_chars)
+    return L.decide(text, lines, [True] * len(lines), priority, "diff", budget_chars, query=query)
 
 
 def _is_context(line: str) -> bool:

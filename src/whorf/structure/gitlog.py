@@ -10,6 +10,7 @@ import re
 
 from whorf.structure import budget as B
 from whorf.structure import lines as L
+from whorf.structure import relevance
 from whorf.structure.plan import Piece, Plan
 
 _COMMIT = re.compile(r"^commit [0-9a-f]{7,64}\b")
@@ -25,7 +26,7 @@ def detect(lines: list[str]) -> bool:
     return len(content) >= 3 and sum(bool(_ONELINE.match(ln)) for ln in content) >= 0.8 * len(content)
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lines = L.split(text)
     if budget_chars is None or len(text) <= budget_chars:
         return Plan("gitlog", [Piece(0, len(text), "keep")] if text else [])
@@ -37,9 +38,11 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
             commit += 1
         owner.append(max(commit, 0))
     total = commit + 1
-    # newer commits (earlier in the log) weigh more; the budget drops lowest first, so oldest go first
+    # newer commits (earlier in the log) weigh more; the budget drops lowest first, so oldest go first; with
+    # a query, commits that match it outrank every commit that does not
+    rel = _commit_relevance(lines, owner, total, query)
     keep = [True] * len(lines)
-    priority = [B.MUST if o == 0 else total - o for o in owner]
+    priority = [B.MUST if o == 0 else (total if rel[o] > 0 else 0) + total - o for o in owner]
     final = _by_commit(lines, keep, priority, budget_chars)
 
     def describe(run):
@@ -60,3 +63,10 @@ def _by_commit(lines, keep, priority, budget_chars) -> list[bool]:
     # a commit goes whole or stays whole
     gone = {priority[i] for i in range(len(lines)) if not final[i]}
     return [priority[i] not in gone for i in range(len(lines))]
+
+
+def _commit_relevance(lines, owner: list[int], total: int, query: str | None) -> list[float]:
+    texts = [""] * total
+    for ln, o in zip(lines, owner):
+        texts[o] += ln.text + "\n"
+    return relevance.scores(texts, query)

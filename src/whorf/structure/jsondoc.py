@@ -31,7 +31,7 @@ from typing import Any
 from whorf.domain import is_json, is_ndjson, json_start
 from whorf.structure import budget as B
 from whorf.structure import lines as L
-from whorf.structure import markers, records, repeat
+from whorf.structure import markers, records, relevance, repeat
 from whorf.structure.plan import Note, Piece, Plan, omission
 from whorf.store import handle_of
 
@@ -54,7 +54,7 @@ class Node:
     flat: list[dict] | None = None  # flattened items of an array of records
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lead = len(text) - len(text.lstrip())
     body_start = json_start(text.strip())
     if body_start is None:
@@ -62,7 +62,7 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
     start = lead + body_start
     end = len(text.rstrip())
     if body_start == 0 and is_ndjson(text[start:end]) and not is_json(text[start:end]):
-        return _ndjson(text, budget_chars)
+        return _ndjson(text, budget_chars, query)
     try:
         root = _scan(text, start, 0)
         _mark_repeats(text, root)
@@ -71,7 +71,7 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
     out = Plan("json")
     body = _Writer(text, out).emit(root)
     if budget_chars is not None and len(body) + start > budget_chars:
-        _trim(text, root, budget_chars - start)
+        _trim(text, root, budget_chars - start, query)
         out = Plan("json")
         body = _Writer(text, out).emit(root)
     if len(body) >= root.end - start:
@@ -151,7 +151,7 @@ def _mark_repeats(text: str, node: Node) -> None:
     node.keep = [m or not r for m, r in zip(node.must, again)]
 
 
-def _trim(text: str, root: Node, budget_chars: int) -> None:
+def _trim(text: str, root: Node, budget_chars: int, query: str | None = None) -> None:
     """Over the budget: drop plain items of the arrays of records, from the middle, until the output fits."""
     arrays: list[Node] = []
     stack = [root]
@@ -166,8 +166,10 @@ def _trim(text: str, root: Node, budget_chars: int) -> None:
     sizes = [a.children[i].end - a.children[i].start for a, i in units]
     keep = [a.keep[i] for a, i in units]
     priority = [B.MUST if a.must[i] else 1 for a, i in units]
+    rel = relevance.scores([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
     whole = len(_Writer(text, Plan("json")).emit(root))
-    final = B.trim(sizes, keep, priority, max(0, budget_chars - (whole - sum(s for s, k in zip(sizes, keep) if k))))
+    fixed = whole - sum(s for s, k in zip(sizes, keep) if k)
+    final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), relevance=rel)
     for (a, i), k in zip(units, final):
         a.keep[i] = k
 
@@ -230,7 +232,7 @@ def _columns(node: Node) -> list[str] | None:
     return list(first)
 
 
-def _ndjson(text: str, budget_chars: int | None) -> Plan:
+def _ndjson(text: str, budget_chars: int | None, query: str | None = None) -> Plan:
     lines = L.split(text)
     rows = [(i, json.loads(ln.text)) for i, ln in enumerate(lines) if ln.text.strip()]
     items = [obj for _, obj in rows]
@@ -247,4 +249,4 @@ def _ndjson(text: str, budget_chars: int | None) -> Plan:
             priority[i] = B.MUST if must else 1
             if must and pos:
                 notes.append(Note(i, "outlier", outliers.reasons.get(pos, "")))
-    return L.decide(text, lines, keep, priority, "json", budget_chars, unit="record", notes=notes)
+    return L.decide(text, lines, keep, priority, "json", budget_chars, unit="record", notes=notes, query=query)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from whorf.structure import budget as B
-from whorf.structure import markers, repeat
+from whorf.structure import markers, relevance, repeat
 from whorf.structure.plan import Note, Piece, Plan, omission
 from whorf.store import handle_of
 
@@ -105,12 +105,15 @@ def merge(plan: Plan) -> Plan:
 
 def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[int], structure: str,
            budget_chars: int | None, unit: str = "line", notes: list[Note] | None = None,
-           where: Callable[[Sequence[int]], str] | None = None) -> Plan:
+           where: Callable[[Sequence[int]], str] | None = None, query: str | None = None) -> Plan:
     """The plan of a line-shaped output: ``keep`` is False for lines that truly repeat an earlier one; the
     budget then drops whole kept lines by ``priority``; each run of omitted lines becomes one marker that
-    says what varied (repeats) or how many more units went (budget), and ``where`` they were."""
+    says what varied (repeats) or how many more units went (budget), and ``where`` they were. With a
+    ``query``, the budget drops the lines least relevant to it first (relevance.py)."""
     sizes = [ln.stop - ln.start for ln in lines]
-    final = B.trim(sizes, keep, priority, budget_chars)
+    over = budget_chars is not None and sum(s for s, k in zip(sizes, keep) if k) > budget_chars
+    rel = relevance.scores([ln.text for ln in lines], query) if query and over else None
+    final = B.trim(sizes, keep, priority, budget_chars, relevance=rel)
     dropped = {i for i, (k, f) in enumerate(zip(keep, final)) if k and not f}
 
     def describe(run: Sequence[int]) -> tuple:

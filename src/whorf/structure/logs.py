@@ -74,13 +74,13 @@ def important(line: str, column: int | None = None) -> bool:
     return any(m.group(0).isupper() or m.group(0).lower().startswith("level=") for m in SEVERE_WORD.finditer(line))
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     """Lines that truly repeat an earlier one (only counters, times, ids, sizes differ) collapse; error and
     warning lines, the first and last lines and every line with a name of its own stay, unless the budget
     needs room (then plain lines go first, from the middle)."""
     lines = L.split(text)
     if len(lines) < MIN_LINES:
-        return _short(text, lines, budget_chars)
+        return _short(text, lines, budget_chars, query)
     texts = [ln.text for ln in lines]
     again = repeat.repeats(texts)
     column = level_column(texts)
@@ -92,12 +92,12 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
             notes.append(Note(i, "kept", "error or warning line"))
         keep.append(bool(line.strip()) and (severe or not rep or i in (0, last)))
         priority.append(B.MUST if severe or i in (0, last) else 1)
-    return L.decide(text, lines, keep, priority, "log", budget_chars, notes=notes)
+    return L.decide(text, lines, keep, priority, "log", budget_chars, notes=notes, query=query)
 
 
-def _short(text: str, lines: list[L.Line], budget_chars: int | None) -> Plan:
+def _short(text: str, lines: list[L.Line], budget_chars: int | None, query: str | None) -> Plan:
     if budget_chars is None or len(text) <= budget_chars or not lines:
         return Plan("log", [L.Piece(0, len(text), "keep")] if text else [])
     keep = [True] * len(lines)
     priority = [B.MUST if i in (0, len(lines) - 1) else 1 for i in range(len(lines))]
-    return L.decide(text, lines, keep, priority, "log", budget_chars)
+    return L.decide(text, lines, keep, priority, "log", budget_chars, query=query)

@@ -24,7 +24,7 @@ _CODEISH = re.compile(r"[`{}();<>=]|::|->|\w/\w|\w\.\w+\(|^\S+$")
 MIN_PROSE_WORDS = 6  # a list item with fewer words (or code-like) is a name, kept verbatim
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lines = L.split(text)
     kinds = _kinds([ln.text for ln in lines])
     out = Plan("prose")

@@ -15,7 +15,7 @@ PER_FILE = 3
 _RESULT = re.compile(r"^([^\s:]+)[:-](\d+)[:-]")
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lines = L.split(text)
     if budget_chars is None or len(text) <= budget_chars:
         return Plan("search", [Piece(0, len(text), "keep")] if text else [])
@@ -36,4 +36,4 @@ def plan(text: str, budget_chars: int | None = None) -> Plan:
         names = list(dict.fromkeys(files[i] for i in run if files[i]))
         return f"in {names[0]}" if len(names) == 1 else f"in {len(names)} files"
 
-    return L.decide(text, lines, [True] * len(lines), priority, "search", budget_chars, unit="match", where=where)
+    return L.decide(text, lines, [True] * len(lines), priority, "search", budget_chars, unit="match", where=where, query=query)

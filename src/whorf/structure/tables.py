@@ -40,20 +40,21 @@ def aligned(lines: list[str]) -> bool:
     return sum(1 for c in starts.values() if c >= 0.7 * len(content)) >= 2
 
 
-def plan(text: str, budget_chars: int | None = None) -> Plan:
+def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lines = L.split(text)
     content = [i for i, ln in enumerate(lines) if ln.text.strip()]
     small = budget_chars is None or len(text) <= budget_chars
     if not content or len(content) < MIN_ROWS and small:
         return Plan("table", [Piece(0, len(text), "keep")] if text else [])
     if sum(bool(_TREE.match(lines[i].text)) for i in content) >= 0.5 * len(content):
-        return _tree(text, lines, budget_chars)
+        return _tree(text, lines, budget_chars, query)
     if sum(bool(_PATH_LINE.match(lines[i].text)) for i in content) >= 0.6 * len(content):
-        return _paths(text, lines, budget_chars)
-    return _rows(text, lines, content, budget_chars)
+        return _paths(text, lines, budget_chars, query)
+    return _rows(text, lines, content, budget_chars, query)
 
 
-def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int | None) -> Plan:
+def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int | None,
+          query: str | None = None) -> Plan:
     """Header and rule stay; a row that truly repeats an earlier one (only numbers, times, ids differ) may
     go; rows that differ from the rest stay longest; over the budget the plain rows go from the middle."""
     keep = [not ln.text.strip() for ln in lines]
@@ -78,10 +79,10 @@ def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int 
             notes.append(Note(i, "outlier", f"row kept: {decision.reasons.get(pos, 'unlike a row')}"))
         keep[i] = odd or not again[pos] or i == body[-1]
         priority[i] = B.MUST if odd or i == body[-1] else 1
-    return L.decide(text, lines, keep, priority, "table", budget_chars, unit="row", notes=notes)
+    return L.decide(text, lines, keep, priority, "table", budget_chars, unit="row", notes=notes, query=query)
 
 
-def _paths(text: str, lines: list[L.Line], budget_chars: int | None) -> Plan:
+def _paths(text: str, lines: list[L.Line], budget_chars: int | None, query: str | None = None) -> Plan:
     """A list of paths (find, ls -1, git ls-files): every path is an entity; over the budget, paths go
     from the middle, each run behind a marker naming the directory they share."""
     keep = [True] * len(lines)
@@ -91,7 +92,7 @@ def _paths(text: str, lines: list[L.Line], budget_chars: int | None) -> Plan:
         names = [lines[i].text.strip() for i in run if lines[i].text.strip()]
         return _under(names)
 
-    return L.decide(text, lines, keep, priority, "table", budget_chars, unit="path", where=where)
+    return L.decide(text, lines, keep, priority, "table", budget_chars, unit="path", where=where, query=query)
 
 
 def _under(paths: list[str]) -> str | None:
@@ -140,11 +141,11 @@ def _number(cell: str) -> object:
             return cell
 
 
-def _tree(text: str, lines: list[L.Line], budget_chars: int | None) -> Plan:
+def _tree(text: str, lines: list[L.Line], budget_chars: int | None, query: str | None = None) -> Plan:
     """A tree (``tree``, ``ls -R``-like): every entry stays under the budget; over it the deepest go first."""
     priority = []
     for i, ln in enumerate(lines):
         m = _TREE.match(ln.text)
         depth = len(m.group(0)) // 4 if m else 0
         priority.append(B.MUST if i in (0, len(lines) - 1) or depth < TREE_DEPTH else -depth)
-    return L.decide(text, lines, [True] * len(lines), priority, "table", budget_chars)
+    return L.decide(text, lines, [True] * len(lines), priority, "table", budget_chars, query=query)

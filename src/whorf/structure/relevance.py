@@ -1,0 +1,53 @@
+"""Relevance of units (rows, matches, log lines, records, function bodies) to the agent's query.
+
+BM25 (Okapi, k1 = 1.2, b = 0.75) over the units of one output, with identifier splitting on both sides:
+``log_compressor``, ``LogCompressor`` and ``log-compressor`` all give the terms ``log`` and ``compressor``
+(and the whole identifier, lower-cased, as a term of its own). Words of one or two letters and a short list
+of English function words are not terms. A query with no term in any unit scores every unit 0, which is
+the same as no query: the budget then decides exactly as without one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Sequence
+
+K1, B_LEN = 1.2, 0.75
+_WORD = re.compile(r"[A-Za-z0-9_]+(?:[.\-][A-Za-z0-9_]+)*")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+STOP = frozenset("""the and for are but not you all any can had her was one our out his has how its may new now
+old see two way who did get let put say she too use what when where which while with this that from have into
+they them then than there these those will would could should about after before does done each here just more
+most much only over some such very your also been being were please show find tell give look need want""".split())
+
+
+def terms(text: str) -> list[str]:
+    """Search terms of ``text``: each identifier whole and split into its parts, lower-cased."""
+    out: list[str] = []
+    for m in _WORD.finditer(text[:20_000]):
+        word = m.group()
+        parts = [p for chunk in re.split(r"[_.\-]+", word) for p in _CAMEL.findall(chunk)]
+        for t in {word.lower(), *(p.lower() for p in parts)}:
+            if len(t) > 2 and t not in STOP:
+                out.append(t)
+    return out
+
+
+def scores(units: Sequence[str], query: str | None) -> list[float]:
+    """BM25 score of each unit for ``query`` (all 0.0 without a query or when nothing matches)."""
+    wanted = set(terms(query or ""))
+    if not wanted or not units:
+        return [0.0] * len(units)
+    bags = [Counter(t for t in terms(u) if t in wanted) for u in units]
+    lengths = [max(1, len(u.split())) for u in units]
+    avg = sum(lengths) / len(lengths)
+    n = len(units)
+    df = Counter(t for bag in bags for t in bag)
+    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    out = []
+    for bag, length in zip(bags, lengths):
+        norm = K1 * (1 - B_LEN + B_LEN * length / avg)
+        out.append(sum(idf[t] * f * (K1 + 1) / (f + norm) for t, f in bag.items()))
+    return out
