@@ -29,9 +29,10 @@ def chars(budget_tokens: int | None) -> int | None:
 
 def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,
          marker_chars: int = 60, relevance: Sequence[float] | None = None) -> list[bool]:
-    """The keep flags after dropping kept units (lowest priority, then least relevant to the query, then
-    nearest the middle, first) until the kept sizes plus about one marker per dropped run fit
-    ``budget_chars``. Without a query (``relevance`` None or all 0) the order is priority and position."""
+    """The keep flags after dropping kept units until the kept sizes plus about one marker per dropped run
+    fit ``budget_chars``: units the query does not match first, then the least relevant; among equals the
+    lowest priority, then the one nearest the middle. Without a query (``relevance`` None or all 0) the
+    order is priority and position."""
     out = list(keep)
     if budget_chars is None:
         return out
@@ -41,8 +42,9 @@ def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], bu
     n = len(sizes)
     middle = (n - 1) / 2
     rel = relevance or [0.0] * n
+    # a unit the query matches outranks every unit it does not (errors and other MUST units aside)
     order = sorted((i for i in range(n) if out[i] and priority[i] < MUST),
-                   key=lambda i: (priority[i], rel[i], abs(i - middle)))
+                   key=lambda i: (rel[i] > 0, rel[i], priority[i], abs(i - middle)))
     runs = 0
     for i in order:
         if total + runs * marker_chars <= budget_chars:

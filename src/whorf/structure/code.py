@@ -29,6 +29,7 @@ _CODE_LINE = re.compile(
     r"|[;{}:,(\[]\s*$|\)\s*(->.*)?[:{]?\s*$"
 )
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_MARKDOWN = re.compile(r"^\s*([-*+] |\d+\. |#{2,6} |\*\*|> )")  # list items, headings, bold, quotes
 
 
 def detect(lines: list[str]) -> bool:
@@ -41,8 +42,8 @@ def detect(lines: list[str]) -> bool:
             continue
         if ln.strip() and not fenced:
             content.append(body(ln))
-    if len(content) < 5:
-        return False
+    if len(content) < 5 or sum(bool(_MARKDOWN.match(b)) for b in content) >= 0.15 * len(content):
+        return False  # a Markdown document (its nested lists end in colons and are indented)
     codeish = sum(bool(_CODE_LINE.search(b)) for b in content)
     indented = sum(b[:1] in (" ", "\t") and not _CODE_LINE.search(b) for b in content)
     return codeish >= 0.25 * len(content) and codeish + indented >= 0.6 * len(content)

@@ -41,8 +41,9 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     # newer commits (earlier in the log) weigh more; the budget drops lowest first, so oldest go first; with
     # a query, commits that match it outrank every commit that does not
     rel = _commit_relevance(lines, owner, total, query)
+    rank = {o: r for r, o in enumerate(sorted(range(total), key=lambda o: (rel[o], -o)))}  # unique per commit
     keep = [True] * len(lines)
-    priority = [B.MUST if o == 0 else (total if rel[o] > 0 else 0) + total - o for o in owner]
+    priority = [B.MUST if o == 0 else 1 + rank[o] for o in owner]
     final = _by_commit(lines, keep, priority, budget_chars)
 
     def describe(run):

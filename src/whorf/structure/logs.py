@@ -86,13 +86,27 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     column = level_column(texts)
     keep, priority, notes = [], [], []
     last = len(lines) - 1
+    firsts = _first_of_templates(texts) if budget_chars is not None and len(text) > budget_chars else set()
     for i, (line, rep) in enumerate(zip(texts, again)):
         severe = bool(line.strip()) and important(line, column)
         if severe:
             notes.append(Note(i, "kept", "error or warning line"))
         keep.append(bool(line.strip()) and (severe or not rep or i in (0, last)))
-        priority.append(B.MUST if severe or i in (0, last) else 1)
+        # over the budget, the first line of each message template (drain3) outlasts later variants of it
+        priority.append(B.MUST if severe or i in (0, last) else 2 if i in firsts else 1)
     return L.decide(text, lines, keep, priority, "log", budget_chars, notes=notes, query=query)
+
+
+def _first_of_templates(texts: list[str]) -> set[int]:
+    from whorf.structure import templates
+
+    seen: set[int] = set()
+    firsts: set[int] = set()
+    for i, t in enumerate(templates.cluster(texts)):
+        if t and t not in seen:
+            firsts.add(i)
+            seen.add(t)
+    return firsts
 
 
 def _short(text: str, lines: list[L.Line], budget_chars: int | None, query: str | None) -> Plan:

@@ -2,7 +2,8 @@
 lists, trees): the header stays and every row stays byte for byte. Rows are entities: a row is omitted
 only when it truly repeats an earlier one (the same cells but for numbers, times, ids and sizes: thirty
 ``sleep 60`` processes), or when the output is over the budget. Rows that differ from the rest
-(records.py: the CrashLoopBackOff pod among Running ones, the 98% full disk) are never dropped.
+(records.py: the CrashLoopBackOff pod among Running ones, the 98% full disk) are never taken for
+repetition and are the last the budget drops (after the rows a query matches, when there is one).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int 
         if odd and pos:
             notes.append(Note(i, "outlier", f"row kept: {decision.reasons.get(pos, 'unlike a row')}"))
         keep[i] = odd or not again[pos] or i == body[-1]
-        priority[i] = B.MUST if odd or i == body[-1] else 1
+        priority[i] = B.MUST if i == body[-1] else 3 if odd else 1  # outliers go after plain rows
     return L.decide(text, lines, keep, priority, "table", budget_chars, unit="row", notes=notes, query=query)
 
 
