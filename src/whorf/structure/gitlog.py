@@ -47,7 +47,8 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     final = _by_commit(lines, keep, priority, budget_chars)
 
     def describe(run):
-        return "line", "older", None, f"{len({owner[i] for i in run})} whole commits"
+        # without a query the budget drops the oldest; with one, the least relevant
+        return "line", "more" if query else "older", None, f"{len({owner[i] for i in run})} whole commits"
 
     return L.merge(L.collapse(text, lines, final, "gitlog", describe))
 
