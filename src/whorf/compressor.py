@@ -24,7 +24,7 @@ from whorf.result import Compressed, Marker, Stats, WordDecision
 from whorf.scoring import Scorer
 from whorf.segment import Segmented, rebuild, segment
 from whorf import structure
-from whorf.structure.budget import CHARS_PER_TOKEN
+from whorf.structure import budget as budgets
 from whorf.structure.plan import Plan, whole
 from whorf.store import Store
 from whorf.textio import decode, has_surrogates
@@ -105,6 +105,7 @@ class Compressor:
             raise ValueError(f"{len(queries)} queries for {len(texts)} texts")
         domains.check(opts.domain)
         started = time.perf_counter()
+        budget = budgets.chars(opts.budget_tokens)
         results: list[Compressed | None] = [None] * len(texts)
         todo: list[tuple[int, str, str, Plan, list[Segmented]]] = []
         for i, raw in enumerate(texts):
@@ -113,7 +114,6 @@ class Compressor:
                 results[i] = self._passthrough(text, reason, opts)
                 continue
             dom = domains.normalize(opts.domain) or domains.route(text)
-            budget = opts.budget_tokens * CHARS_PER_TOKEN if opts.budget_tokens else None
             query = (queries[i] if queries is not None else opts.query) or None
             plan = structure.plan(text, dom, budget, query) if opts.structure else whole(text, dom, "words")
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]

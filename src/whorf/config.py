@@ -97,7 +97,7 @@ class CompressOptions:
     domain: str | None = None  # None: detected
     drop_marker: str | None = None
     structure: bool = True  # the structural stage; False: every word goes to the word model
-    # over this many tokens (estimated as characters / 4) after lossless re-encoding, whole units (rows,
+    # over this many tokens (characters / 4: structure.budget) after lossless re-encoding, whole units (rows,
     # matches, log lines, records, commits) are dropped behind markers; None: never (code is never dropped)
     budget_tokens: int | None = DEFAULT_BUDGET_TOKENS
     # what the agent is looking for (its last request, the tool call): over the budget, the units least

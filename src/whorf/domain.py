@@ -29,10 +29,10 @@ SAMPLE_LINES = 200
 REPETITIVE_MIN_LINES = 20
 MAX_JSON_CHARS = 4_000_000
 
-_TIMESTAMP = re.compile(
+TIMESTAMP = re.compile(
     r"^\s*\[?(\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{2}:\d{2}:\d{2}|\d{8}-\d{2}:|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2})"
 )
-_LEVEL = re.compile(r"\b(ERROR|WARN|WARNING|INFO|DEBUG|TRACE|FATAL|CRITICAL)\b|\blevel=\w+|^\S+ \S+\s+\d+\s+\d+ [VDIWEF] ")
+LEVEL = re.compile(r"\b(ERROR|WARN|WARNING|INFO|DEBUG|TRACE|FATAL|CRITICAL)\b|\blevel=\w+|^\S+ \S+\s+\d+\s+\d+ [VDIWEF] ")
 _DIFF = re.compile(r"^(diff --git |--- a/|\+\+\+ b/|@@ -\d+(,\d+)? \+\d+|Index: \S|diff -[ruN])")
 _DIAG = re.compile(
     r"^(Traceback \(most recent call last\):|(\*\*\*)?\s*File \".*\", line \d+|\s*\^+\s*$|error(\[E\d+\])?: |warning(\[\w+\])?: |"
@@ -46,7 +46,7 @@ _DIAG = re.compile(
 _EXCEPTION_LINE = re.compile(r"^(Traceback \(most recent call last\)|[\w.]*(Error|Exception): )")
 _SEARCH = re.compile(r"^[^\s:]*(/|\.[A-Za-z]\w{0,7})[^\s:]*:\d+[:-]")  # path:line: (a path has / or .ext)
 _TREE = re.compile(r"^\s*([│├└]|[|`]--)|^total \d+$|^[-dlcbps][rwxsStT-]{9}[.+@]?\s")
-_PATH_LINE = re.compile(r"^\.?\.?/?[\w@+-]+(\.[\w-]+)*(/[\w@+.-]+)+/?$|^[\w@+-]+\.[A-Za-z]\w{0,7}$")
+PATH_LINE = re.compile(r"^\.?\.?/?[\w@+-]+(\.[\w-]+)*(/[\w@+.-]+)+/?$|^[\w@+-]+\.[A-Za-z]\w{0,7}$")
 _NUMBERED = re.compile(r"^\s*\d+[:|\t]\s?")
 _CODE = re.compile(
     r"^\s*(def |class |import |from \S+ import|fn |pub |let |const |function |return\b|#include|"
@@ -72,7 +72,7 @@ def route(text: str) -> str:
         return "diagnostics"
     if sum(bool(_SEARCH.match(ln)) for ln in lines) / n >= 0.5:
         return "search"
-    log = sum(bool(_TIMESTAMP.match(ln) or _LEVEL.search(ln)) for ln in lines)
+    log = sum(bool(TIMESTAMP.match(ln) or LEVEL.search(ln)) for ln in lines)
     if log / n >= 0.4:
         return "log"
     if is_table(lines) or is_csv(lines):
@@ -104,7 +104,7 @@ def is_table(lines: list[str]) -> bool:
         return False
     if sum(bool(_TREE.match(ln)) for ln in lines) / len(lines) >= 0.5:
         return True
-    if sum(bool(_PATH_LINE.match(ln)) for ln in lines) / len(lines) >= 0.6:  # find, ls -1, git ls-files
+    if sum(bool(PATH_LINE.match(ln)) for ln in lines) / len(lines) >= 0.6:  # find, ls -1, git ls-files
         return True
     header = lines[0].split()
     ruled = set(lines[1].strip()) <= set("-=+| ")  # sqlite3 -column, psql: a rule under the header

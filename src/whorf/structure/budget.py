@@ -1,29 +1,25 @@
 """The budget: whole units are dropped only when the re-encoded output is still over it.
 
 Sizes are estimated as characters / 4 (about what a BPE tokenizer gives on tool output; exact counts would
-need the reader's tokenizer). ``DEFAULT_TOKENS`` (8,000) is about what Claude Code keeps of one shell
-output (it cuts at 30,000 characters), so under the default every entity of such an output stays.
+need the reader's tokenizer). The default (``config.DEFAULT_BUDGET_TOKENS``, 8,000) is about what Claude
+Code keeps of one shell output (it cuts at 30,000 characters), so under it every entity of such an output
+stays.
 
-Over the budget, units go lowest priority first, and among equal priorities from the middle outwards (the
-first and last units of an output stay longest). Each line-shaped module gives a priority per line:
-``MUST`` lines (headers, errors, warnings, outliers, a diff's changes) never go.
+Over the budget, units the query does not match go first, then the least relevant; among equals the lowest
+priority first, then from the middle outwards (the first and last units of an output stay longest). Each
+module gives a priority per unit: ``MUST`` units (headers, errors, warnings, a diff's changes) never go.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from whorf.config import DEFAULT_BUDGET_TOKENS as DEFAULT_TOKENS
-
 CHARS_PER_TOKEN = 4
 MUST = 1_000_000  # a priority the budget never drops
 
 
-def tokens(text: str) -> int:
-    return -(-len(text) // CHARS_PER_TOKEN)
-
-
 def chars(budget_tokens: int | None) -> int | None:
+    """The budget in characters (None: no budget)."""
     return None if budget_tokens is None else budget_tokens * CHARS_PER_TOKEN
 
 

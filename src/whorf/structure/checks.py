@@ -19,6 +19,7 @@ import re
 from typing import Any, Callable
 
 from whorf.structure.markers import JSON_KEY, MARKER_LINE, strip_markers
+from whorf.structure.prose import FENCE
 
 _HEADLINE = re.compile(r"(^|: )(error|warning)(\[\w+\])?: ")
 
@@ -37,19 +38,18 @@ def line_atomic(src: str, out: str) -> list[str]:
     return []
 
 
-def verbatim(src: str, out: str) -> list[str]:
+def _altered(src: str, out: str) -> list[str]:
+    """Output lines that are neither an input line (trailing whitespace aside) nor a marker."""
     lines = {ln.rstrip() for ln in src.splitlines()}
-    bad = [ln for ln in out.splitlines() if not MARKER_LINE.match(ln) and ln.rstrip() not in lines]
-    return [f"altered line: {ln[:80]!r}" for ln in bad[:5]]
+    return [ln for ln in out.splitlines() if not MARKER_LINE.match(ln) and ln.rstrip() not in lines]
+
+
+def verbatim(src: str, out: str) -> list[str]:
+    return [f"altered line: {ln[:80]!r}" for ln in _altered(src, out)[:5]]
 
 
 def altered_lines(src: str, out: str) -> int:
-    """How many output lines are neither an input line (trailing whitespace aside) nor a marker."""
-    lines = {ln.rstrip() for ln in src.splitlines()}
-    return sum(1 for ln in out.splitlines() if not MARKER_LINE.match(ln) and ln.rstrip() not in lines)
-
-
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+    return len(_altered(src, out))
 
 
 def fences(src: str, out: str) -> list[str]:
@@ -64,7 +64,7 @@ def fenced_blocks(text: str) -> list[str]:
     """Each fenced code block of ``text``, fences included."""
     blocks, current, fence = [], [], None
     for line in text.splitlines(keepends=True):
-        m = _FENCE.match(line)
+        m = FENCE.match(line)
         if fence is None and m:
             fence, current = m.group(1), [line]
         elif fence is not None:

@@ -12,6 +12,7 @@ import re
 from whorf.structure import lines as L
 from whorf.structure import relevance
 from whorf.structure.plan import Note, Piece, Plan
+from whorf.structure.prose import FENCE
 
 NUMBERED = re.compile(r"^\s*\d+(?:→|\t|: |\| )")  # cat -n, Claude Code's Read (N→), N: and N| layouts
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--|;;|\"\"\"|''')")
@@ -28,7 +29,6 @@ _CODE_LINE = re.compile(
     r"else\b|elif\b|try\b|except\b|catch\b|finally\b|raise |throw |yield\b|async |await |}|@\w|#\[|//|/\*)"
     r"|[;{}:,(\[]\s*$|\)\s*(->.*)?[:{]?\s*$"
 )
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _MARKDOWN = re.compile(r"^\s*([-*+] |\d+\. |#{2,6} |\*\*|> )")  # list items, headings, bold, quotes
 
 
@@ -37,7 +37,7 @@ def detect(lines: list[str]) -> bool:
     blocks do not count: the document is prose around them)."""
     content, fenced = [], False
     for ln in lines:
-        if _FENCE.match(ln):
+        if FENCE.match(ln):
             fenced = not fenced
             continue
         if ln.strip() and not fenced:

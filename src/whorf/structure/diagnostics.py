@@ -34,6 +34,7 @@ LIBRARY_FRAME = re.compile(
 )
 PY_FRAME = re.compile(r'^\s*File ".*", line \d+')
 FRAME_LIKE = re.compile(r'^\s*(File ".*", line \d+|at \S|#\d+ )')
+PRIORITY = {"headline": B.MUST, "frame": 0, "passing": 1}  # over the budget: frames go first; "other" is 2
 
 
 def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
@@ -49,7 +50,7 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
         # indented lines are frames, source and labels of one diagnostic: they never count as repeats
         top = ln.text[:1].strip() != "" and kind != "frame" and not FRAME_LIKE.match(ln.text[:MAX_SCAN])
         keep.append(kind == "headline" or not (rep and top))
-        priority.append({"headline": B.MUST, "frame": 0, "passing": 1}.get(kind, 2))
+        priority.append(PRIORITY.get(kind, 2))
     return L.decide(text, lines, keep, priority, "diagnostics", budget_chars, notes=notes, query=query)
 
 

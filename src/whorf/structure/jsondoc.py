@@ -71,7 +71,7 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     out = Plan("json")
     body = _Writer(text, out).emit(root)
     if budget_chars is not None and len(body) + start > budget_chars:
-        _trim(text, root, budget_chars - start, query)
+        _trim(text, root, budget_chars - start, len(body), query)
         out = Plan("json")
         body = _Writer(text, out).emit(root)
     if len(body) >= root.end - start:
@@ -151,8 +151,9 @@ def _mark_repeats(text: str, node: Node) -> None:
     node.keep = [m or not r for m, r in zip(node.must, again)]
 
 
-def _trim(text: str, root: Node, budget_chars: int, query: str | None = None) -> None:
-    """Over the budget: drop plain items of the arrays of records, from the middle, until the output fits."""
+def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | None = None) -> None:
+    """Over the budget: drop plain items of the arrays of records, from the middle, until the output fits
+    (``whole``: the output's length before, every repeat already omitted)."""
     arrays: list[Node] = []
     stack = [root]
     while stack:
@@ -167,7 +168,6 @@ def _trim(text: str, root: Node, budget_chars: int, query: str | None = None) ->
     keep = [a.keep[i] for a, i in units]
     priority = [B.MUST if a.must[i] else 1 for a, i in units]
     rel = relevance.scores([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
-    whole = len(_Writer(text, Plan("json")).emit(root))
     fixed = whole - sum(s for s, k in zip(sizes, keep) if k)
     final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), relevance=rel)
     for (a, i), k in zip(units, final):

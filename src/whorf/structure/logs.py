@@ -34,14 +34,14 @@ _PREFIX = re.compile(r"^\S+?(?:: ?| )(?=\S)")  # a file name before the log line
 
 def prefixed(lines: list[str]) -> bool:
     """Most lines are log lines (a timestamp or a level) after a leading file name."""
-    from whorf.domain import _LEVEL, _TIMESTAMP
+    from whorf.domain import LEVEL, TIMESTAMP
 
     content = [ln for ln in lines if ln.strip()]
     hits = 0
     for ln in content:
         m = _PREFIX.match(ln)
         rest = ln[m.end():] if m else ""
-        hits += bool(rest and (_TIMESTAMP.match(rest) or _LEVEL.search(rest[:200])))
+        hits += bool(rest and (TIMESTAMP.match(rest) or LEVEL.search(rest[:200])))
     return bool(content) and hits >= 0.6 * len(content)
 
 

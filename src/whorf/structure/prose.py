@@ -13,7 +13,7 @@ import re
 from whorf.structure import lines as L
 from whorf.structure.plan import Piece, Plan
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")  # a fenced code block opens or closes (also code.py, checks.py)
 _VERBATIM = re.compile(
     r"^\s{0,3}(#{1,6}\s|\||<[A-Za-z!/]|\[[^\]]+\]:\s|[-=]{3,}\s*$|\$ |>>> |\.\.\. |%\s)|\t|^ {4,}\S|"
     r"^\s*(def |class |import |from \S+ import|fn |pub |function |const |let |var |return\b|#include|"
@@ -45,7 +45,7 @@ def _kinds(texts: list[str]) -> list[str]:
     kinds: list[str] = []
     fence: str | None = None
     for t in texts:
-        m = _FENCE.match(t)
+        m = FENCE.match(t)
         if fence is not None:
             kinds.append("keep")
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
@@ -73,4 +73,4 @@ def _verbatim(line: str) -> bool:
 
 def is_markdown(text: str) -> bool:
     """Whether ``text`` has a fenced block, a heading or a table: a document, not one paragraph."""
-    return any(_FENCE.match(t) or t.startswith("#") or t.startswith("|") for t in text.splitlines()[:400])
+    return any(FENCE.match(t) or t.startswith("#") or t.startswith("|") for t in text.splitlines()[:400])

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from statistics import median
 
-from whorf.domain import is_csv
+from whorf.domain import PATH_LINE, is_csv
 
 from whorf.structure import budget as B
 from whorf.structure import lines as L
@@ -23,7 +23,6 @@ from whorf.structure.plan import Note, Piece, Plan
 
 MIN_ROWS = 30  # shorter tables pass through whole
 TREE_DEPTH = 2
-_PATH_LINE = re.compile(r"^\.?\.?/?[\w@+-]+(\.[\w-]+)*(/[\w@+.-]+)+/?$|^[\w@+-]+\.[A-Za-z]\w{0,7}$")
 _GAP = re.compile(r"(?<=\S)  +(?=\S)")
 _RULE = re.compile(r"^[\s\-=+|:]+$")
 _TREE = re.compile(r"^([\s│|`├└─-]*)(?:[├└|`]──?|[├└]── |\|-- |`-- )")
@@ -49,7 +48,7 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
         return Plan("table", [Piece(0, len(text), "keep")] if text else [])
     if sum(bool(_TREE.match(lines[i].text)) for i in content) >= 0.5 * len(content):
         return _tree(text, lines, budget_chars, query)
-    if sum(bool(_PATH_LINE.match(lines[i].text)) for i in content) >= 0.6 * len(content):
+    if sum(bool(PATH_LINE.match(lines[i].text)) for i in content) >= 0.6 * len(content):
         return _paths(text, lines, budget_chars, query)
     return _rows(text, lines, content, budget_chars, query)
 

@@ -53,20 +53,3 @@ def cluster(lines: Sequence[str]) -> list[int]:
             continue
         ids.append(miner.add_log_message(masked)["cluster_id"])
     return ids
-
-
-def varying(lines: Sequence[str], limit: int = 4, max_chars: int = 24) -> list[str] | None:
-    """The few values that vary across lines of one template, or None when there are many."""
-    split = [ln.split() for ln in lines]
-    if len({len(s) for s in split}) != 1:
-        return None
-    values: list[str] = []
-    for column in zip(*split):
-        distinct = list(dict.fromkeys(column))
-        if len(distinct) > 1:
-            for v in distinct:
-                if v not in values:
-                    values.append(v)
-    if not values or len(values) > limit or any(len(v) > max_chars for v in values):
-        return None
-    return values
