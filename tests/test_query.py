@@ -65,3 +65,15 @@ def test_the_proxy_builds_a_query_from_the_conversation():
         {"role": "tool", "tool_call_id": "c1", "content": "parser.py"}]}
     (slot,) = openai_slots(body)
     assert "find the parser" in slot.query and "shell" in slot.query and "ls src" in slot.query
+
+
+def test_a_commit_log_over_the_budget_fits_it_with_a_query_too():
+    from conftest import FIXTURES
+
+    text = (FIXTURES / "programs" / "git_log_oneline.txt").read_text()
+    for budget in (1000, 2000, 4000):
+        for query in (None, "student distillation", "proxy", "onnx gate"):
+            out = structure.plan(text, "prose", budget, query).render(text)
+            # the budget counts about 60 characters per marker; real ones run a few longer
+            assert len(out) <= budget + 20, (budget, query, len(out))
+            assert checks.verbatim(text, out) == []

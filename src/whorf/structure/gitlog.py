@@ -37,38 +37,19 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
         if _COMMIT.match(ln.text) if full else _ONELINE.match(ln.text):
             commit += 1
         owner.append(max(commit, 0))
-    total = commit + 1
-    # newer commits (earlier in the log) weigh more; the budget drops lowest first, so oldest go first; with
-    # a query, commits that match it outrank every commit that does not
-    rel = _commit_relevance(lines, owner, total, query)
-    rank = {o: r for r, o in enumerate(sorted(range(total), key=lambda o: (rel[o], -o)))}  # unique per commit
-    keep = [True] * len(lines)
-    priority = [B.MUST if o == 0 else 1 + rank[o] for o in owner]
-    final = _by_commit(lines, keep, priority, budget_chars)
+    total = max(commit + 1, 1)
+    texts, sizes = [""] * total, [0] * total
+    for ln, o in zip(lines, owner):
+        texts[o] += ln.text + "\n"
+        sizes[o] += ln.stop - ln.start
+    # whole commits are the budget's units: the newest stays, older ones weigh less (so they go first),
+    # and with a query the commits it matches outrank every commit it does not
+    priority = [B.MUST if o == 0 else total - o for o in range(total)]
+    kept = B.trim(sizes, [True] * total, priority, budget_chars, relevance=relevance.scores(texts, query))
+    final = [kept[o] for o in owner]
 
     def describe(run):
         # without a query the budget drops the oldest; with one, the least relevant
         return "line", "more" if query else "older", None, f"{len({owner[i] for i in run})} whole commits"
 
     return L.merge(L.collapse(text, lines, final, "gitlog", describe))
-
-
-def _by_commit(lines, keep, priority, budget_chars) -> list[bool]:
-    sizes = [ln.stop - ln.start for ln in lines]
-    order = sorted(range(len(lines)), key=lambda i: priority[i])
-    total, final = sum(sizes), list(keep)
-    for i in order:
-        if total + 60 <= budget_chars or priority[i] >= B.MUST:
-            break
-        final[i] = False
-        total -= sizes[i]
-    # a commit goes whole or stays whole
-    gone = {priority[i] for i in range(len(lines)) if not final[i]}
-    return [priority[i] not in gone for i in range(len(lines))]
-
-
-def _commit_relevance(lines, owner: list[int], total: int, query: str | None) -> list[float]:
-    texts = [""] * total
-    for ln, o in zip(lines, owner):
-        texts[o] += ln.text + "\n"
-    return relevance.scores(texts, query)
