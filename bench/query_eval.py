@@ -3,7 +3,7 @@
     python bench/query_eval.py [--out docs/eval/query.json]   # also writes query.md beside it
 
 Each row is a question an agent would ask, the output of the real command it would run (on this
-repository and the Python standard library), and the lines that answer it. Questions are drawn at random
+repository at a fixed commit and the Python standard library), and the lines that answer it. Questions are drawn at random
 (fixed seed) from the output's own entries: a function to look up, a package version, a file to open, a
 commit to find. At each budget, recall is the share of answer lines present whole in the output (for JSON,
 the answer record's values), for whorf with the query, whorf without it, BM25 alone (the lines ranked by
@@ -24,6 +24,7 @@ import shlex as shlex_module
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,20 +40,24 @@ from eval_structure import head_tail  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 STDLIB = Path(shlex_module.__file__).parent
 BUDGETS = (250, 500, 1000)
+# the repository's history and sources at a fixed commit, so the questions and outputs do not move with
+# every later commit
+REV = "ce629de5db84a5f072563bc5823e6b90c721be50"
 
 
 def run(cmd: list[str], cwd: Path = ROOT) -> str:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120).stdout
 
 
-def rows(rng: random.Random) -> list[dict]:
+def rows(rng: random.Random, repo: Path) -> list[dict]:
+    """The questions; ``repo`` is a checkout of this repository at ``REV``."""
     out: list[dict] = []
-    grep = run(["git", "grep", "-n", "def ", "--", "src"])
+    grep = run(["git", "grep", "-n", "def ", "--", "src"], repo)
     defs = [ln for ln in grep.splitlines() if re.search(r"def (\w+)\(", ln)]
     for ln in rng.sample(defs, 8):
         name = re.search(r"def (\w+)\(", ln).group(1)
         out.append(row("git_grep", f"where is {name} defined?", grep, [ln]))
-    oneline = run(["git", "log", "--oneline"])
+    oneline = run(["git", "log", "--oneline"], repo)
     for ln in rng.sample(oneline.splitlines(), 6):
         words = [w for w in re.findall(r"[A-Za-z_]{6,}", ln.split(" ", 1)[1])]
         out.append(row("git_log_oneline", f"which commit changed {' '.join(words[:2])}?", oneline, [ln]))
@@ -153,7 +158,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     comp = Compressor()
-    data = rows(random.Random(args.seed))
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(repo), REV], cwd=ROOT, check=True)
+        try:
+            data = rows(random.Random(args.seed), repo)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(repo)], cwd=ROOT, check=True)
     results = measure(comp, data)
     Path(args.out).write_text(json.dumps({"rows": [{k: v for k, v in r.items() if k != "output"} for r in data],
                                           "results": results}, indent=1) + "\n")
