@@ -63,7 +63,7 @@ def route(text: str) -> str:
         return "prose"
     if json_start(stripped) is not None:
         return "json"
-    lines = [ln for ln in stripped.splitlines()[:SAMPLE_LINES] if ln.strip()]
+    lines = [ln for ln in head_lines(stripped) if ln.strip()]
     n = len(lines)
     if any(_DIFF.match(ln) for ln in lines[:50]) and sum(bool(_DIFF.match(ln)) for ln in lines) >= 2:
         return "diff"
@@ -83,6 +83,16 @@ def route(text: str) -> str:
     if repetitive(lines):
         return "log"
     return "prose"
+
+
+def head_lines(text: str, n: int = SAMPLE_LINES) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting the rest of a large input."""
+    cut = -1
+    for _ in range(n):
+        cut = text.find("\n", cut + 1)
+        if cut < 0:
+            return text.splitlines()[:n]
+    return text[:cut + 1].splitlines()[:n]
 
 
 def repetitive(lines: list[str]) -> bool:

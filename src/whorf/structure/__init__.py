@@ -19,16 +19,16 @@ from whorf.structure.plan import Note, Omission, Piece, Plan, whole
 # One module per structure, imported when first needed.
 MODULES = {"json": "jsondoc", "log": "logs", "table": "tables", "search": "search", "diff": "diffs",
            "diagnostics": "diagnostics", "gitlog": "gitlog", "code": "code", "prose": "prose"}
-SAMPLE_LINES = 200
 
 
 def shape(text: str, domain: str) -> str:
     """The structure module's name for ``text`` routed as ``domain``."""
     if domain in ("json", "diff"):
         return domain
+    from whorf.domain import head_lines
     from whorf.structure import code, gitlog, logs, tables
 
-    sample = text.splitlines()[:SAMPLE_LINES]
+    sample = head_lines(text)
     if gitlog.detect(sample):
         return "gitlog"
     if domain == "search" and logs.prefixed(sample):

@@ -70,7 +70,3 @@ def _verbatim(line: str) -> bool:
         return len(rest.split()) < MIN_PROSE_WORDS or bool(_CODEISH.search(rest)) and len(rest.split()) < 12
     return False
 
-
-def is_markdown(text: str) -> bool:
-    """Whether ``text`` has a fenced block, a heading or a table: a document, not one paragraph."""
-    return any(FENCE.match(t) or t.startswith("#") or t.startswith("|") for t in text.splitlines()[:400])
