@@ -138,7 +138,9 @@ def _mark_repeats(text: str, node: Node) -> None:
     """Which items of each array of records truly repeat an earlier one and which must stay."""
     for child in node.children:
         _mark_repeats(text, child)
-    if node.kind != "array" or len(node.children) < records.MIN_ITEMS:
+    # only arrays of objects (opaque ones below MAX_SCAN_DEPTH too) can be records (records.similar): a long
+    # array of numbers is not parsed again
+    if node.kind != "array" or len(node.children) < records.MIN_ITEMS or any(text[c.start] != "{" for c in node.children):
         return
     items = [json.loads(text[c.start:c.end]) for c in node.children]
     if not records.similar(items):
