@@ -67,7 +67,8 @@ def rows(rng: random.Random, repo: Path) -> list[dict]:
         out.append(row("find", f"open the {Path(ln).stem} module of {Path(ln).parent.name}", files, [ln]))
     listing = run(["ls", "-l", "/usr/bin"])
     for ln in rng.sample(listing.splitlines()[1:], 6):
-        out.append(row("ls_long", f"is {ln.split()[-1]} installed and how big is it?", listing, [ln]))
+        name = ln.split(" -> ")[0].split()[-1]  # a symbolic link's own name, not its target
+        out.append(row("ls_long", f"is {name} installed and how big is it?", listing, [ln]))
     pip = run([sys.executable, "-m", "pip", "list", "--format=json"])
     for item in rng.sample(json.loads(pip), 6):
         out.append(row("pip_json", f"which version of {item['name']} do we have?", pip,
@@ -107,6 +108,7 @@ def bm25_alone(text: str, query: str, chars: int) -> str:
 def measure(comp: Compressor, data: list[dict]) -> list[dict]:
     results = []
     for r in data:
+        alone = comp.compress(r["output"], CompressOptions(store=False, structure=False)).text  # no budget of its own
         for budget in BUDGETS:
             opts = CompressOptions(store=False, budget_tokens=budget)
             t = time.perf_counter()
@@ -118,7 +120,7 @@ def measure(comp: Compressor, data: list[dict]) -> list[dict]:
             n = max(len(r["output"]), 1)
             outs = {"whorf + query": with_q, "whorf, no query": without,
                     "BM25 alone": bm25_alone(r["output"], r["query"], len(with_q)),
-                    "head+tail": head_tail(r["output"], len(with_q) / n)}
+                    "head+tail": head_tail(r["output"], len(with_q) / n), "word model alone": alone}
             for system, out in outs.items():
                 results.append({"shape": r["shape"], "query": r["query"], "budget": budget, "system": system,
                                 "recall": recall(out, r["answer"]), "char_keep": len(out) / n,
@@ -126,7 +128,28 @@ def measure(comp: Compressor, data: list[dict]) -> list[dict]:
     return results
 
 
-def summary(results: list[dict], n_rows: int) -> str:
+def timing(comp: Compressor, data: list[dict], chars: int = 4000, repeats: int = 7) -> dict:
+    """What the query adds to a 1k-token output (the first ``chars`` characters of each output, whole lines,
+    a 250-token budget so that relevance decides): medians over ``repeats``, per row, then over rows."""
+    opts = CompressOptions(store=False, budget_tokens=BUDGETS[0])
+    added, base = [], []
+    for r in data:
+        text = r["output"][:chars].rsplit("\n", 1)[0]
+        times = {}
+        for query in (None, r["query"]):
+            samples = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                comp.compress(text, opts, query=query)
+                samples.append((time.perf_counter() - t) * 1000)
+            times[query is not None] = statistics.median(samples)
+        added.append(times[True] - times[False])
+        base.append(times[False])
+    return {"chars": chars, "repeats": repeats, "median_ms_without": statistics.median(base),
+            "median_added_ms": statistics.median(added), "max_added_ms": max(added)}
+
+
+def summary(results: list[dict], n_rows: int, times: dict) -> str:
     systems = list(dict.fromkeys(r["system"] for r in results))
     md = [f"{n_rows} questions over real outputs (git grep, git log --oneline, find, ls -l, pip list --format=json, "
           "stdlib source files). Mean recall of answer lines / mean character keep, per budget (tokens):", "",
@@ -148,7 +171,11 @@ def summary(results: list[dict], n_rows: int) -> str:
     q = [r["ms"] for r in results if r["system"] == "whorf + query"]
     nq = [r["ms"] for r in results if r["system"] == "whorf, no query"]
     md += ["", f"Time per output: with the query median {statistics.median(q):.1f} ms, without "
-           f"{statistics.median(nq):.1f} ms (one run, same outputs)."]
+           f"{statistics.median(nq):.1f} ms (one run, same outputs).",
+           "", f"On 1k-token outputs (the first {times['chars']:,} characters of each, a {BUDGETS[0]}-token budget, "
+           f"median of {times['repeats']} runs each): without the query {times['median_ms_without']:.1f} ms; the query "
+           f"adds {times['median_added_ms']:.2f} ms (median over outputs), {times['max_added_ms']:.2f} ms at most.",
+           "", "The word model alone has no budget: its recall and keep are the same in every row of the first table."]
     return "\n".join(md) + "\n"
 
 
@@ -166,9 +193,10 @@ def main() -> None:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(repo)], cwd=ROOT, check=True)
     results = measure(comp, data)
+    times = timing(comp, data)
     Path(args.out).write_text(json.dumps({"rows": [{k: v for k, v in r.items() if k != "output"} for r in data],
-                                          "results": results}, indent=1) + "\n")
-    text = summary(results, len(data))
+                                          "results": results, "timing": times}, indent=1) + "\n")
+    text = summary(results, len(data), times)
     Path(args.out).with_suffix(".md").write_text(
         "# The agent's intent, measured\n\nCommand: `python bench/query_eval.py` "
         f"(runtime {comp.runtime.name}, model {comp.model_id}).\n\n" + text)

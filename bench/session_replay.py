@@ -5,15 +5,19 @@
 The tool outputs are real: the script runs real programs in a temporary directory (ls, git log/diff/show
 on a temporary repository, pytest on a tiny failing project, a Python traceback, df, ps, json.tool, ...).
 Each request re-sends the whole history plus one new tool result, as agents do, once directly to a local
-upstream that answers at once and once through the proxy (default settings). Reported per turn: the
-latency the proxy added, bytes sent upstream / bytes the client sent, and whether the history the
-upstream saw changed from the previous request (a prefix change: a prompt-cache miss).
+upstream that answers at once and once through the proxy (default settings), twice: without queries
+and with them (the proxy reads the agent's intent, "Running `git log --oneline` to find the commit that
+added helper 7", from the conversation). Reported per turn: the latency the proxy added, bytes sent
+upstream / bytes the client sent, whether the history the upstream saw changed from the previous request
+(a prefix change: a prompt-cache miss), and how many of the turn's answer lines (a pattern over the real
+output: the FAILED lines, the httpx row of pip list) reached the upstream unchanged.
 """
 
 
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -21,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from whorf.config import DEFAULT_QUERY_BUDGET_TOKENS
 from proxy_load import serve  # noqa: E402 - bench/ is this script's directory, so on sys.path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -70,40 +75,82 @@ def make_repo(root: Path) -> Path:
     return repo
 
 
-def real_outputs(root: Path, turns: int) -> list[tuple[str, str]]:
-    """(command, output) pairs, each from running the program for real."""
+# (command, what the agent says it runs it for, a pattern of the answer: every match in the real output
+# must reach the upstream unchanged). {py} is this interpreter, {bin} its directory.
+TURNS = [
+    ("git log --stat -n 8", "to see which recent commits touched calc.py", r"(?m)^ +calc: helper.*$"),
+    ("ls -la", "to check that test_calc.py is there", r"(?m)^.*test_calc\.py$"),
+    ("{py} -m pytest -q -p no:cacheprovider", "to see which tests fail", r"(?m)^FAILED .*$"),
+    ("git diff", "to see the uncommitted change to div", r"(?m)^[+-] .*$"),
+    ("{py} crash.py", "to see where loading the config crashes", r"(?m)^\w*Error.*$"),
+    ("df -h", "to check the free disk space of the root filesystem /", r"(?m)^.* /$"),
+    ("ps aux", "to check that the process_api init process runs", r"(?m)^.*process_api.*$"),
+    ("{py} -m json.tool data.json", "to read the quota of user17", r'"user17"'),
+    ("git log --oneline", "to find the commit that added helper 7", r"(?m)^.*helper 7 .*$"),
+    ("cat calc.py", "to read div and mean", r"(?m)^def (div|mean).*$"),
+    ("ls -l {bin}", "to find the pip executable", r"(?m)^.* pip[\d.]*$"),
+    ("{py} -m pytest -q -p no:cacheprovider -k mean", "to rerun the mean tests", r"(?m)^FAILED .*$"),
+    ("git show HEAD~3", "to see what the commit of helper 21 added", r"(?m)^\+def helper_21.*$"),
+    ("{py} -m pip list", "to check which version of httpx is installed", r"(?m)^httpx .*$"),
+    ("grep -rn 'def ' .", "to find where mean is defined", r"(?m)^.*def mean.*$"),
+    ("uname -a; cat /etc/os-release", "to check the OS release", r"(?m)^PRETTY_NAME=.*$"),
+    ("{py} -m pytest -p no:cacheprovider -x", "to see the first failing assertion", r"(?m)^E .*$"),
+    ("git log -p -n 3", "to read the code of the last three helpers", r"(?m)^\+def helper_.*$"),
+    ("find / -maxdepth 2 -type d 2>/dev/null | sort", "to find the directories under /work", r"(?m)^/work/.*$"),
+    ("{py} -c \"import this\"", "to read what the Zen says about errors", r"Errors"),
+    ("ls -la /etc", "to find the hosts file", r"(?m)^.* hosts$"),
+    ("{py} -m json.tool --sort-keys data.json", "to see the roles of user42", r'"user42"'),
+    ("git status", "to see which files are modified", r"(?m)^\s+modified:.*$"),
+    ("env | cut -d= -f1 | sort", "to find the CA bundle variables", r"(?m)^.*CA_BUNDLE.*$"),
+    ("{py} -m pydoc json.decoder", "to read how JSONDecodeError is defined", r"(?m)^.*class JSONDecodeError.*$"),
+    ("git diff HEAD~5 --stat", "to see how many lines calc.py gained", r"(?m)^ ?calc\.py .*$"),
+    ("ps -eo pid,ppid,stat,rss,cmd --sort=-rss", "to see how much memory the python processes use", r"(?m)^.*python.*$"),
+    ("{py} -m pytest -q -p no:cacheprovider --tb=long", "to read the long traceback of test_mean_empty",
+     r"(?m)^E +ZeroDivisionError.*$"),
+    ("git blame calc.py", "to see who added the zero check in div", r"(?m)^.*if b == 0.*$"),
+    ("git log --stat -n 8 --skip 8", "to find the older commits that touched notes_0.md", r"(?m)^ notes_0\.md.*$"),
+]
+
+
+def real_outputs(root: Path, turns: int) -> list[dict]:
+    """One turn per command: the command, the agent's purpose, the answer pattern and the real output."""
     repo = make_repo(root)
     py = sys.executable
-    commands = [
-        "git log --stat -n 8", "ls -la", f"{py} -m pytest -q -p no:cacheprovider", "git diff", f"{py} crash.py",
-        "df -h", "ps aux", f"{py} -m json.tool data.json", "git log --oneline", "cat calc.py",
-        f"ls -l {Path(py).resolve().parent}", f"{py} -m pytest -q -p no:cacheprovider -k mean", "git show HEAD~3",
-        f"{py} -m pip list", "grep -rn 'def ' .", "uname -a; cat /etc/os-release", f"{py} -m pytest -p no:cacheprovider -x",
-        "git log -p -n 3", "find / -maxdepth 2 -type d 2>/dev/null | sort", f"{py} -c \"import this\"",
-        "ls -la /etc", f"{py} -m json.tool --sort-keys data.json", "git status", "env | cut -d= -f1 | sort",
-        f"{py} -m pydoc json.decoder", "git diff HEAD~5 --stat", "ps -eo pid,ppid,stat,rss,cmd --sort=-rss",
-        f"{py} -m pytest -q -p no:cacheprovider --tb=long", "git blame calc.py", "git log --stat -n 8 --skip 8",
-    ]
-    while len(commands) < turns:
-        commands += commands
-    return [(c, sh(c, repo)) for c in commands[:turns]]
+    plan = (TURNS * (turns // len(TURNS) + 1))[:turns]
+    out = []
+    for command, purpose, answer in plan:
+        command = command.format(py=py, bin=Path(py).resolve().parent)
+        out.append({"command": command, "purpose": purpose, "answer": answer, "output": sh(command, repo)})
+    return out
 
 
-def request_body(api: str, history: list[tuple[str, str]]) -> dict:
+def answers(turn: dict) -> list[str]:
+    """The answer's text in the real output (every match of the turn's pattern)."""
+    return [m.group(0) for m in re.finditer(turn["answer"], turn["output"])]
+
+
+def request_body(api: str, history: list[dict]) -> dict:
     messages: list[dict] = [{"role": "user", "content": "The tests fail; find out why and fix it."}]
-    for i, (cmd, out) in enumerate(history):
+    for i, turn in enumerate(history):
+        cmd, out, said = turn["command"], turn["output"], f"Running `{turn['command']}` {turn['purpose']}."
         if api == "anthropic":
-            messages.append({"role": "assistant", "content": [{"type": "text", "text": f"Running `{cmd}`."},
+            messages.append({"role": "assistant", "content": [{"type": "text", "text": said},
                              {"type": "tool_use", "id": f"toolu_{i:02d}", "name": "bash", "input": {"command": cmd}}]})
             messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_{i:02d}", "content": out}]})
         else:
-            messages.append({"role": "assistant", "content": None, "tool_calls": [
+            messages.append({"role": "assistant", "content": said, "tool_calls": [
                 {"id": f"call_{i:02d}", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": cmd})}}]})
             messages.append({"role": "tool", "tool_call_id": f"call_{i:02d}", "content": out})
     head = {"model": "m", "max_tokens": 1024}
     if api == "anthropic":
         head["system"] = [{"type": "text", "text": "You are a coding agent.", "cache_control": {"type": "ephemeral"}}]
     return {**head, "messages": messages}  # messages last: the byte prefix is the history
+
+
+def last_output(api: str, sent: bytes) -> str:
+    """The newest tool output as the upstream received it."""
+    last = json.loads(sent)["messages"][-1]
+    return last["content"][0]["content"] if api == "anthropic" else last["content"]
 
 
 def upstream():
@@ -132,59 +179,88 @@ def timed_post(client, url: str, raw: bytes) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def replay(config, outputs: list[dict], api: str, client, up_app, up: str) -> tuple[list[dict], dict]:
+    """The whole session through one fresh proxy built from ``config``: one row per turn."""
+    from whorf.proxy.app import create_app
+
+    proxy_server, proxy = serve(create_app(config))
+    path = "/v1/messages" if api == "anthropic" else "/v1/chat/completions"
+    rows, previous = [], None
+    for turn, out in enumerate(outputs, 1):
+        raw = json.dumps(request_body(api, outputs[:turn]), ensure_ascii=False).encode()
+        direct = timed_post(client, up + path, raw)
+        through = timed_post(client, proxy + path, raw)
+        sent = up_app.state.bodies[-1]
+        changed = previous is not None and not sent.startswith(previous[: previous.rindex(b"]")])
+        seen = last_output(api, sent)
+        wanted = answers(out)
+        rows.append({"turn": turn, "command": out["command"], "new_chars": len(out["output"]),
+                     "new_chars_upstream": len(seen), "added_ms": round(through - direct, 1),
+                     "original_bytes": len(raw), "upstream_bytes": len(sent), "prefix_changed": changed,
+                     "answers": len(wanted), "answers_kept": sum(a in seen for a in wanted)})
+        previous = sent
+    stats = client.get(proxy + "/stats").json()
+    proxy_server.should_exit = True
+    return rows, stats
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--api", choices=["anthropic", "openai"], default="anthropic")
     parser.add_argument("--model", default="whorf-micro")
-    parser.add_argument("--out", type=Path, help="write the per-turn results as JSON here")
+    parser.add_argument("--query-budgets", default=str(DEFAULT_QUERY_BUDGET_TOKENS),
+                        help="comma-separated budgets (tokens) of outputs the intent names something in, one run each")
+    parser.add_argument("--out", type=Path, help="write the per-turn results of every run as JSON here")
     args = parser.parse_args()
     import httpx
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
-    from whorf.proxy.app import ProxyConfig, create_app
+    from whorf.proxy.app import ProxyConfig
 
     with tempfile.TemporaryDirectory() as tmp:
         outputs = real_outputs(Path(tmp), args.turns)
+    missing = [o["command"] for o in outputs if not answers(o)]
+    if missing:
+        print(f"warning: no answer in the real output of {missing}")
     up_app = upstream()
     up_server, up = serve(up_app)
-    proxy_server, proxy = serve(create_app(ProxyConfig(upstream=up, model=args.model)))  # default settings
-    path = "/v1/messages" if args.api == "anthropic" else "/v1/chat/completions"
-    rows, previous = [], None
+    runs = {}
     with httpx.Client(timeout=120) as client:
-        for turn in range(1, args.turns + 1):
-            raw = json.dumps(request_body(args.api, outputs[:turn]), ensure_ascii=False).encode()
-            direct = timed_post(client, up + path, raw)
-            through = timed_post(client, proxy + path, raw)
-            sent = up_app.state.bodies[-1]
-            changed = previous is not None and not sent.startswith(previous[: previous.rindex(b"]")])
-            rows.append({"turn": turn, "command": outputs[turn - 1][0], "new_chars": len(outputs[turn - 1][1]),
-                         "added_ms": round(through - direct, 1), "original_bytes": len(raw), "upstream_bytes": len(sent),
-                         "prefix_changed": changed})
-            previous = sent
-        stats = client.get(proxy + "/stats").json()
-    report(rows, stats, args)
+        budgets = [int(b) for b in args.query_budgets.split(",")]
+        for name, queries, budget in [("no queries", False, None)] + [(f"queries, {b} tokens", True, b) for b in budgets]:
+            config = ProxyConfig(upstream=up, model=args.model, queries=queries, query_budget_tokens=budget)
+            rows, stats = replay(config, outputs, args.api, client, up_app, up)
+            runs[name] = {"queries": queries, "query_budget_tokens": budget, "turns": rows, "stats": stats}
+            report(name, rows, stats, args)
+    off = sum(r["upstream_bytes"] for r in runs["no queries"]["turns"])
+    for name, run in runs.items():
+        on = sum(r["upstream_bytes"] for r in run["turns"])
+        print(f"{name:>22}: bytes upstream / without queries {on / off:.3f}, answers kept "
+              f"{sum(r['answers_kept'] for r in run['turns'])}/{sum(r['answers'] for r in run['turns'])}, "
+              f"prefix changes {sum(r['prefix_changed'] for r in run['turns'])}")
     if args.out:
-        args.out.write_text(json.dumps({"turns": rows, "stats": stats}, indent=1))
-    proxy_server.should_exit = up_server.should_exit = True
+        args.out.write_text(json.dumps({"api": args.api, "model": args.model, "turns": args.turns, "runs": runs},
+                                       indent=1) + "\n")
+    up_server.should_exit = True
 
 
-def report(rows: list[dict], stats: dict, args) -> None:
-    print(f"{'turn':>4} {'new chars':>9} {'added ms':>9} {'upstream/original':>18} {'prefix':>7}  command")
+def report(name: str, rows: list[dict], stats: dict, args) -> None:
+    print(f"\n## {name}\n{'turn':>4} {'new chars':>9} {'upstream':>8} {'added ms':>9} {'answers':>8} {'prefix':>7}  command")
     for r in rows:
-        ratio = r["upstream_bytes"] / r["original_bytes"]
         flag = "CHANGED" if r["prefix_changed"] else "same"
-        print(f"{r['turn']:>4} {r['new_chars']:>9} {r['added_ms']:>9.1f} {ratio:>18.3f} {flag:>7}  {r['command'][:50]}")
-    first, last = rows[0], rows[-1]
+        print(f"{r['turn']:>4} {r['new_chars']:>9} {r['new_chars_upstream']:>8} {r['added_ms']:>9.1f} "
+              f"{r['answers_kept']:>4}/{r['answers']:<3} {flag:>7}  {r['command'][:50]}")
     total_orig = sum(r["original_bytes"] for r in rows)
     total_up = sum(r["upstream_bytes"] for r in rows)
-    print(f"\n{args.turns} turns, api {args.api}, model {stats.get('model')}, default settings")
-    print(f"added latency: turn 1 {first['added_ms']:.1f} ms, turn {last['turn']} {last['added_ms']:.1f} ms "
-          f"(ratio {last['added_ms'] / max(first['added_ms'], 0.1):.2f}); median of first 5 "
-          f"{statistics.median(r['added_ms'] for r in rows[:5]):.1f} ms, last 5 {statistics.median(r['added_ms'] for r in rows[-5:]):.1f} ms")
-    print(f"bytes upstream / original: last request {last['upstream_bytes'] / last['original_bytes']:.3f}, "
+    print(f"{args.turns} turns, api {args.api}, model {stats.get('model')}, {name}")
+    print(f"added latency: median of first 5 {statistics.median(r['added_ms'] for r in rows[:5]):.1f} ms, "
+          f"last 5 {statistics.median(r['added_ms'] for r in rows[-5:]):.1f} ms")
+    print(f"bytes upstream / original: last request {rows[-1]['upstream_bytes'] / rows[-1]['original_bytes']:.3f}, "
           f"whole session {total_up / total_orig:.3f}")
+    print(f"answers kept: {sum(r['answers_kept'] for r in rows)}/{sum(r['answers'] for r in rows)}, turns with every "
+          f"answer {sum(r['answers_kept'] == r['answers'] for r in rows)}/{len(rows)}")
     print(f"prefix changes: {sum(r['prefix_changed'] for r in rows)}")
     print(f"proxy: new outputs {stats['new_outputs']}, reused {stats['reused']}, deadline missed {stats['deadline_missed']}, "
           f"shed {stats['shed']}, failures {stats['failures']}")

@@ -77,3 +77,77 @@ def test_a_commit_log_over_the_budget_fits_it_with_a_query_too():
             # the budget counts about 60 characters per marker; real ones run a few longer
             assert len(out) <= budget + 20, (budget, query, len(out))
             assert checks.verbatim(text, out) == []
+
+
+def test_the_query_budget_applies_only_when_the_query_names_something_in_the_output(tiny_compressor):
+    opts = CompressOptions(store=False, query_budget_tokens=100)  # the default budget (8,000 tokens) holds GREP whole
+    assert tiny_compressor.compress(GREP, opts).text == GREP  # no query: the query budget is not used
+    assert tiny_compressor.compress(GREP, opts, query="zebra quartz").text == GREP  # names nothing in it
+    asked = tiny_compressor.compress(GREP, opts, query="where is load_compressor?").text
+    assert "src/pkg/compress.py:118:def load_compressor(path):" in asked.splitlines()
+    assert len(asked) <= 400 + 80 and checks.verbatim(GREP, asked) == []
+
+
+def test_a_term_in_most_units_tells_none_apart():
+    units = [f"user{i} quota {i}" for i in range(10)]
+    assert relevance.scores(units, "quota") == [0.0] * 10
+    scores = relevance.scores(units, "quota of user7")
+    assert scores[7] > 0 and all(s == 0 for i, s in enumerate(scores) if i != 7)
+
+
+def test_json_records_over_the_budget_fit_it_as_emitted():
+    from whorf.structure import jsondoc
+
+    doc = json.dumps({"users": [{"id": i, "name": f"user{i}", "roles": ["dev", "ops"][: i % 2 + 1],
+                                 "quota": {"disk": i * 10}} for i in range(300)]}, indent=4)
+    for query in (None, "the quota of user217"):
+        out = structure.plan(doc, "json", 2000, query).render(doc)
+        assert len(out) <= 2000 + jsondoc.MARKER_CHARS, (query, len(out))
+        json.loads(out)
+    assert '"user217"' in structure.plan(doc, "json", 2000, "the quota of user217").render(doc)
+
+
+def test_repeated_failure_sections_go_whole_over_the_budget_and_every_failed_line_stays(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_p.py").write_text(
+        "import pytest\n\n\ndef test_empty():\n    assert sum([]) == 1\n\n\n"
+        "@pytest.mark.parametrize('x', range(15))\ndef test_param(x):\n    assert x * 2 == x + 1.5\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_p.py"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    text = run.stdout
+    assert "16 failed" in text
+    out = structure.plan(text, "diagnostics", 2000, "which tests fail?").render(text)
+    assert len(out) < len(text) and checks.verbatim(text, out) == []
+    failed = [ln for ln in text.splitlines() if ln.startswith("FAILED ")]
+    assert len(failed) == 16 and all(ln in out.splitlines() for ln in failed)
+    for x in range(15):  # a section is there whole or not at all: its header and its assertion together
+        header = any(ln.strip("_ ") == f"test_param[{x}]" for ln in out.splitlines())
+        assertion = f"E       assert ({x} * 2) == ({x} + 1.5)" in out.splitlines()
+        assert header == assertion, x
+    assert "E       assert 0 == 1" in out.splitlines()  # the first, different failure stays
+
+
+def test_the_proxy_reads_the_intent_and_tightens_the_budget_only_with_queries_on(worker):
+    import httpx
+
+    from servers import serve, upstream_app
+    from whorf.proxy.app import ProxyConfig, create_app
+
+    body = {"model": "m", "max_tokens": 10, "messages": [
+        {"role": "user", "content": "Where is load_compressor defined?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "bash", "input": {"command": "git grep -n def"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": GREP}]}]}
+    seen = {}
+    for queries in (False, True):
+        upstream = upstream_app()
+        with serve(upstream) as up:
+            config = ProxyConfig(upstream=up, min_chars=10, deadline_ms=60_000, queries=queries, query_budget_tokens=100)
+            with serve(create_app(config, worker=worker)) as proxy:
+                r = httpx.post(f"{proxy}/v1/messages", json=body, timeout=60)
+                assert r.status_code == 200
+            seen[queries] = upstream.state.received[-1]["body"]
+    off, on = (json.loads(seen[q])["messages"][-1]["content"][0]["content"] for q in (False, True))
+    assert off == GREP
+    assert len(on) < len(GREP) / 5 and "src/pkg/compress.py:118:def load_compressor(path):" in on.splitlines()

@@ -24,7 +24,7 @@ from whorf.result import Compressed, Marker, Stats, WordDecision
 from whorf.scoring import Scorer
 from whorf.segment import Segmented, rebuild, segment
 from whorf import structure
-from whorf.structure import budget as budgets
+from whorf.structure import budget as budgets, relevance
 from whorf.structure.plan import Plan, whole
 from whorf.store import Store
 from whorf.textio import decode, has_surrogates
@@ -115,7 +115,8 @@ class Compressor:
                 continue
             dom = domains.normalize(opts.domain) or domains.route(text)
             query = (queries[i] if queries is not None else opts.query) or None
-            plan = structure.plan(text, dom, budget, query) if opts.structure else whole(text, dom, "words")
+            cap = _budget_for(text, query, budget, opts)
+            plan = structure.plan(text, dom, cap, query) if opts.structure else whole(text, dom, "words")
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
             todo.append((i, text, dom, plan, parts))
         docs = [[w.text for seg in parts for w in seg.words] for *_, parts in todo]
@@ -238,6 +239,15 @@ class Compressor:
         )
 
 
+def _budget_for(text: str, query: str | None, budget: int | None, opts: CompressOptions) -> int | None:
+    """The character budget of one text: the query budget when it is smaller and the query names a term
+    of the text (a query that matches nothing behaves as no query)."""
+    tight = budgets.chars(opts.query_budget_tokens)
+    if tight is None or not query or (budget is not None and budget <= tight):
+        return budget
+    return tight if relevance.mentions(text, query) else budget
+
+
 def _omitted_spans(plan: Plan) -> list[tuple[int, int]]:
     return sorted((o.start, o.start + len(o.original)) for o in plan.omissions)
 
@@ -288,11 +298,12 @@ def compress(
     domain: str | None = None,
     budget_tokens: int | None = CompressOptions.budget_tokens,
     query: str | None = None,
+    query_budget_tokens: int | None = None,
 ) -> Compressed:
     """Compress one text with a cached Compressor for (model, runtime)."""
     key = (model, runtime)
     if key not in _DEFAULT:
         _DEFAULT[key] = Compressor(model, runtime)
     options = CompressOptions(rate=rate, threshold=threshold, override=override, domain=domain,
-                              budget_tokens=budget_tokens, query=query)
+                              budget_tokens=budget_tokens, query=query, query_budget_tokens=query_budget_tokens)
     return _DEFAULT[key].compress(text, options)

@@ -14,6 +14,9 @@ ADAPTER_FILE = "adapter.safetensors"
 POOLINGS = ("max", "mean", "first")
 # about what Claude Code keeps of one shell output (it cuts at 30,000 characters): under it, every entity stays
 DEFAULT_BUDGET_TOKENS = 8_000
+# the proxy's budget for an output its query (the agent's intent) names something in: the relevant units
+# are kept first, so a tighter budget costs the agent little (measured by bench/session_replay.py)
+DEFAULT_QUERY_BUDGET_TOKENS = 500
 
 
 @dataclass
@@ -103,6 +106,9 @@ class CompressOptions:
     # what the agent is looking for (its last request, the tool call): over the budget, the units least
     # relevant to it go first; it never changes what happens under the budget. None or "": no query
     query: str | None = None
+    # when the query names a term of the text, this budget replaces budget_tokens if it is smaller; a query
+    # that names nothing in the text changes nothing. None: the query only reorders what the budget drops
+    query_budget_tokens: int | None = None
     store: bool = True  # keep omitted originals in the local store so markers' handles resolve
     max_chars: int = 8_000_000  # larger inputs pass through unchanged
 
@@ -111,5 +117,7 @@ class CompressOptions:
             raise ValueError(f"rate must be in (0, 1], not {self.rate}")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], not {self.threshold}")
-        if self.budget_tokens is not None and (isinstance(self.budget_tokens, bool) or self.budget_tokens < 1):
-            raise ValueError(f"budget_tokens must be a positive number of tokens or None, not {self.budget_tokens!r}")
+        for name in ("budget_tokens", "query_budget_tokens"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or value < 1):
+                raise ValueError(f"{name} must be a positive number of tokens or None, not {value!r}")

@@ -10,6 +10,7 @@ import typer
 
 from whorf.cli.app import UserError, app, err, handle_errors
 from whorf.registry import DEFAULT_MODEL
+from whorf.config import DEFAULT_BUDGET_TOKENS, DEFAULT_QUERY_BUDGET_TOKENS
 
 pairs_app = typer.Typer(help="The proxy's pair log (original, compressed) as training data.", no_args_is_help=True)
 app.add_typer(pairs_app, name="pairs")
@@ -36,6 +37,9 @@ def proxy(
     dashboard_token: Optional[str] = typer.Option(None, "--dashboard-token", help="Also serve /dashboard to non-loopback hosts that pass this token."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m"),
     runtime: str = typer.Option("auto", "--runtime", help="auto (shipped int8 ONNX graph, no torch needed), torch, torch-bf16, onnx or onnx-int8."),
+    queries: bool = typer.Option(True, "--queries/--no-queries", help="Read the agent's intent from the conversation: over the budget the least relevant units go first."),
+    budget: int = typer.Option(DEFAULT_BUDGET_TOKENS, "--budget", min=1, help="Tokens an output may keep after lossless re-encoding."),
+    query_budget: int = typer.Option(DEFAULT_QUERY_BUDGET_TOKENS, "--query-budget", min=1, help="The budget of an output the agent's intent names something in."),
 ) -> None:
     """Run the compressing proxy between an agent and its LLM API (Anthropic and OpenAI formats)."""
     import uvicorn
@@ -48,7 +52,8 @@ def proxy(
     config = ProxyConfig(upstream=upstream, host=host, port=port, log_pairs=log_pairs, db_url=db, min_chars=min_chars,
                          exclude_tools=tuple(exclude_tool), rate=rate, threshold=threshold, deadline_ms=deadline_ms, max_queue=max_queue,
                          model=model, runtime=runtime, retrieve=retrieve, persist_forms=persist_forms,
-                         cache_bytes=cache_mb * 2**20, kill_after_s=kill_after_s, dashboard_token=dashboard_token)
+                         cache_bytes=cache_mb * 2**20, kill_after_s=kill_after_s, dashboard_token=dashboard_token,
+                         queries=queries, budget_tokens=budget, query_budget_tokens=query_budget)
     application = create_app(config)
     err.print(f"whorf proxy on http://{host}:{port} -> {redact_url(upstream)} (dashboard: http://{host}:{port}/dashboard)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from whorf.config import CompressOptions
+from whorf.config import DEFAULT_BUDGET_TOKENS, DEFAULT_QUERY_BUDGET_TOKENS, CompressOptions
 from whorf.registry import DEFAULT_MODEL
 from whorf.proxy.compress import BodyCompressor
 from whorf.proxy.forms import FormCache
@@ -60,10 +60,16 @@ class ProxyConfig:
     upstream_timeout: float = 600.0
     model: str = DEFAULT_MODEL
     runtime: str = "auto"
+    # build each output's query from the conversation (the agent's intent); over the budget the units least
+    # relevant to it go first, and an output the query names something in gets query_budget_tokens
+    queries: bool = True
+    budget_tokens: int | None = DEFAULT_BUDGET_TOKENS
+    query_budget_tokens: int | None = DEFAULT_QUERY_BUDGET_TOKENS
     options: CompressOptions = field(init=False)
 
     def __post_init__(self) -> None:
-        self.options = CompressOptions(rate=self.rate, threshold=self.threshold)
+        self.options = CompressOptions(rate=self.rate, threshold=self.threshold, budget_tokens=self.budget_tokens,
+                                       query_budget_tokens=self.query_budget_tokens)
 
 
 class Proxy:

@@ -127,7 +127,8 @@ class BodyCompressor:
         try:
             if mine:
                 future = self.worker.submit([s.text for s in mine.values()], self.config.options,
-                                            queries=[s.query for s in mine.values()])
+                                            queries=[s.query if self.config.queries else None
+                                                     for s in mine.values()])
                 outcomes = await asyncio.wait_for(asyncio.wrap_future(future), timeout=deadline)
                 results.update(zip(mine, outcomes))
         except asyncio.TimeoutError:

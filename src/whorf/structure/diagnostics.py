@@ -1,7 +1,8 @@
 """Diagnostics (compiler errors and warnings, tracebacks, test-runner output): every diagnostic's headline
 stays verbatim; top-level lines that truly repeat an earlier one (only numbers and ids differ) collapse.
 Every test name and every frame is an entity: under the budget all stay; over it, library and framework
-stack frames go first, then passing-test lines, then other lines, never a headline."""
+stack frames go first, then passing-test lines and failure sections that repeat an earlier one (only
+numbers differ), then other lines, never a headline."""
 
 from __future__ import annotations
 
@@ -34,7 +35,11 @@ LIBRARY_FRAME = re.compile(
 )
 PY_FRAME = re.compile(r'^\s*File ".*", line \d+')
 FRAME_LIKE = re.compile(r'^\s*(File ".*", line \d+|at \S|#\d+ )')
-PRIORITY = {"headline": B.MUST, "frame": 0, "passing": 1}  # over the budget: frames go first; "other" is 2
+SECTION = re.compile(r"^(_{3,}|-{4}) (.*) (_{3,}|-{4})$")  # pytest's ___ test_x ___, cargo's ---- x stdout ----
+SECTION_END = re.compile(r"^=+ .* =+$")
+# over the budget: library frames go first, then passing tests and sections that repeat an earlier one
+# (a parametrized test failing the same way: only numbers differ), then other lines; never a headline
+PRIORITY = {"headline": B.MUST, "frame": 0, "passing": 1, "repeat": 1}
 
 
 def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
@@ -42,6 +47,7 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     if len(lines) < MIN_LINES and (budget_chars is None or len(text) <= budget_chars):
         return Plan("diagnostics", [Piece(0, len(text), "keep")] if text else [])
     kinds = _kinds(lines)
+    groups = _groups(lines, kinds)
     again = repeat.repeats([ln.text for ln in lines])
     keep, priority, notes = [], [], []
     for i, (ln, kind, rep) in enumerate(zip(lines, kinds, again)):
@@ -49,9 +55,20 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
             notes.append(Note(i, "headline", "diagnostic headline"))
         # indented lines are frames, source and labels of one diagnostic: they never count as repeats
         top = ln.text[:1].strip() != "" and kind != "frame" and not FRAME_LIKE.match(ln.text[:MAX_SCAN])
-        keep.append(kind == "headline" or not (rep and top))
+        keep.append(kind in ("headline", "repeat") or not (rep and top))
         priority.append(PRIORITY.get(kind, 2))
-    return L.decide(text, lines, keep, priority, "diagnostics", budget_chars, notes=notes, query=query)
+    return L.decide(text, lines, keep, priority, "diagnostics", budget_chars, notes=notes, query=query,
+                    groups=groups)
+
+
+def _groups(lines: list[L.Line], kinds: list[str]) -> list[int]:
+    """The budget's units: a repeated section's lines together, every other line on its own."""
+    out, unit = [], -1
+    for i, kind in enumerate(kinds):
+        starts = kind == "repeat" and (i == 0 or kinds[i - 1] != "repeat" or SECTION.match(lines[i].text[:MAX_SCAN]))
+        unit += 1 if kind != "repeat" or starts else 0
+        out.append(unit)
+    return out
 
 
 def _kinds(lines: list[L.Line]) -> list[str]:
@@ -73,4 +90,20 @@ def _kinds(lines: list[L.Line]) -> list[str]:
         else:
             kinds.append("other")
         i += 1
+    _mark_repeated_sections(lines, kinds)
     return kinds
+
+
+def _mark_repeated_sections(lines: list[L.Line], kinds: list[str]) -> None:
+    """A section (from a ``___ name ___`` header to the next) whose lines repeat an earlier section's line
+    for line, numbers aside, is a repeat: its headlines stay under the budget but are no longer MUST."""
+    starts = [i for i, ln in enumerate(lines) if SECTION.match(ln.text[:MAX_SCAN])]
+    seen: set[tuple[str, ...]] = set()
+    for a, start in enumerate(starts):
+        end = starts[a + 1] if a + 1 < len(starts) else len(lines)
+        end = next((j for j in range(start + 1, end) if SECTION_END.match(lines[j].text[:MAX_SCAN])), end)
+        name = SECTION.match(lines[start].text[:MAX_SCAN]).group(2)
+        key = (repeat.key(name), *(repeat.key(ln.text[:MAX_SCAN]) for ln in lines[start + 1:end]))
+        if key in seen:
+            kinds[start:end] = ["repeat"] * (end - start)
+        seen.add(key)

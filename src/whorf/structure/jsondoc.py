@@ -54,6 +54,9 @@ class Node:
     flat: list[dict] | None = None  # flattened items of an array of records
 
 
+MARKER_CHARS = 120  # a marker element with the fields its items share is about this long
+
+
 def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lead = len(text) - len(text.lstrip())
     body_start = json_start(text.strip())
@@ -166,12 +169,13 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
     units = [(a, i) for a in arrays for i in range(len(a.children))]
     if not units:
         return
-    sizes = [a.children[i].end - a.children[i].start for a, i in units]
+    writer = _Writer(text, Plan("json"))
+    sizes = [len(writer.item(a, i, _columns(a))) + 1 for a, i in units]  # as emitted, with its comma
     keep = [a.keep[i] for a, i in units]
     priority = [B.MUST if a.must[i] else 1 for a, i in units]
     rel = relevance.scores([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
     fixed = whole - sum(s for s, k in zip(sizes, keep) if k)
-    final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), relevance=rel)
+    final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), marker_chars=MARKER_CHARS, relevance=rel)
     for (a, i), k in zip(units, final):
         a.keep[i] = k
 
@@ -198,9 +202,7 @@ class _Writer:
         i = 0
         while i < len(kids):
             if keep[i]:
-                kid = kids[i]
-                row = columns is not None and kid.kind == "object" and kid.keys == columns
-                out.append("[" + ",".join(self.emit(c) for c in kid.children) + "]" if row else self.emit(kid))
+                out.append(self.item(node, i, columns))
                 i += 1
                 continue
             j = i
@@ -209,6 +211,13 @@ class _Writer:
             out.append(self._marker(node, i, j))
             i = j
         return out
+
+    def item(self, node: Node, i: int, columns: list[str] | None) -> str:
+        """Item ``i`` of an array as emitted: a row of values when the array is columnar."""
+        kid = node.children[i]
+        if columns is not None and kid.kind == "object" and kid.keys == columns:
+            return "[" + ",".join(self.emit(c) for c in kid.children) + "]"
+        return self.emit(kid)
 
     def _marker(self, node: Node, i: int, j: int) -> str:
         kids = node.children

@@ -105,15 +105,14 @@ def merge(plan: Plan) -> Plan:
 
 def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[int], structure: str,
            budget_chars: int | None, unit: str = "line", notes: list[Note] | None = None,
-           where: Callable[[Sequence[int]], str] | None = None, query: str | None = None) -> Plan:
+           where: Callable[[Sequence[int]], str] | None = None, query: str | None = None,
+           groups: Sequence[int] | None = None) -> Plan:
     """The plan of a line-shaped output: ``keep`` is False for lines that truly repeat an earlier one; the
     budget then drops whole kept lines by ``priority``; each run of omitted lines becomes one marker that
     says what varied (repeats) or how many more units went (budget), and ``where`` they were. With a
-    ``query``, the budget drops the lines least relevant to it first (relevance.py)."""
-    sizes = [ln.stop - ln.start for ln in lines]
-    over = budget_chars is not None and sum(s for s, k in zip(sizes, keep) if k) > budget_chars
-    rel = relevance.scores([ln.text for ln in lines], query) if query and over else None
-    final = B.trim(sizes, keep, priority, budget_chars, relevance=rel)
+    ``query``, the budget drops the lines least relevant to it first (relevance.py). ``groups`` (a unit
+    number per line, ascending) makes the budget keep or drop several lines together."""
+    final = _trim_units(lines, keep, priority, budget_chars, query, groups or range(len(lines)))
     dropped = {i for i, (k, f) in enumerate(zip(keep, final)) if k and not f}
 
     def describe(run: Sequence[int]) -> tuple:
@@ -124,3 +123,24 @@ def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Seq
         return unit, "more", None, where(run) if where else None
 
     return merge(collapse(text, lines, final, structure, describe, notes))
+
+
+def _trim_units(lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,
+                query: str | None, groups: Sequence[int]) -> list[bool]:
+    """The budget's keep flags per line, deciding unit by unit (a unit: the lines sharing a group)."""
+    members: dict[int, list[int]] = {}
+    for i, g in enumerate(groups):
+        members.setdefault(g, []).append(i)
+    units = list(members.values())
+    sizes = [sum(lines[i].stop - lines[i].start for i in u if keep[i]) for u in units]
+    alive = [any(keep[i] for i in u) for u in units]
+    over = budget_chars is not None and sum(s for s, k in zip(sizes, alive) if k) > budget_chars
+    rel = relevance.scores(["\n".join(lines[i].text for i in u) for u in units], query) if query and over else None
+    ranks = [max(priority[i] for i in u) for u in units]
+    final_units = B.trim(sizes, alive, ranks, budget_chars, relevance=rel)
+    final = list(keep)
+    for u, k in zip(units, final_units):
+        if not k:
+            for i in u:
+                final[i] = False
+    return final

@@ -3,7 +3,8 @@
 BM25 (Okapi, k1 = 1.2, b = 0.75) over the units of one output, with identifier splitting on both sides:
 ``log_compressor``, ``LogCompressor`` and ``log-compressor`` all give the terms ``log`` and ``compressor``
 (and the whole identifier, lower-cased, as a term of its own). Words of one or two letters and a short list
-of English function words are not terms. A query with no term in any unit scores every unit 0, which is
+of English function words are not terms, nor is a query term that occurs in more than half of the units
+(it tells none apart). A query with no term in any unit scores every unit 0, which is
 the same as no query: the budget then decides exactly as without one.
 """
 
@@ -35,6 +36,12 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def mentions(text: str, query: str | None) -> bool:
+    """Whether one of ``query``'s terms occurs in ``text``."""
+    wanted = set(terms(query or ""))
+    return bool(wanted) and any(t in wanted for t in terms(text))
+
+
 def scores(units: Sequence[str], query: str | None) -> list[float]:
     """BM25 score of each unit for ``query`` (all 0.0 without a query or when nothing matches)."""
     wanted = set(terms(query or ""))
@@ -45,7 +52,8 @@ def scores(units: Sequence[str], query: str | None) -> list[float]:
     avg = sum(lengths) / len(lengths)
     n = len(units)
     df = Counter(t for bag in bags for t in bag)
-    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    # a term in most units tells none apart ("quota" in every record): it is not counted
+    idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) if n < 3 or d <= n / 2 else 0.0 for t, d in df.items()}
     out = []
     for bag, length in zip(bags, lengths):
         norm = K1 * (1 - B_LEN + B_LEN * length / avg)
