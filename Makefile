@@ -8,7 +8,6 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHIPPED ?= src/whorf/models/whorf-micro
-KEEP_FP32 ?= --keep-fp32 'layer\.0/output/dense/MatMul' --keep-fp32 token_head --conv-int8
 GATE_DATA ?= ../shared/data/ultrawhale
 
 .PHONY: setup run test bench bench-quick onnx light clean
@@ -35,10 +34,11 @@ bench: setup
 bench-quick: setup
 	$(PY) bench/speed.py --quick --no-install
 
-# Re-export the shipped model's graph (model.int8.onnx, tokenizer.json, onnx.json) from its adapter and
+# Re-export the shipped model's graph (model.int8.onnx, tokenizer.json, onnx.json) from its adapter, with the
+# quantization recipe its onnx.json records, and
 # gate it: >= 99% keep-decision agreement with fp32 torch and exact_keep_pct drop <= 0.005 on held-out rows.
 onnx: setup
-	$(VENV)/bin/whorf ship-onnx $(SHIPPED) $(KEEP_FP32) --gate-data $(GATE_DATA)/kompress_train_split.jsonl \
+	$(VENV)/bin/whorf ship-onnx $(SHIPPED) --gate-data $(GATE_DATA)/kompress_train_split.jsonl \
 	  --gate-data $(GATE_DATA)/kompress_agent_train.jsonl --gate-data $(GATE_DATA)/domain_train_2k.jsonl \
 	  --gate-data $(GATE_DATA)/c3_qwen_labeled.jsonl
 

@@ -4,7 +4,7 @@
 
 Measures, in this one run, with repeats interleaved across runtimes (so machine noise hits all alike):
 - tokens/s on a 10k-token prose input (median and min-max spread of the repeats) per runtime:
-  ``baseline`` (torch fp32 as before issue 11), ``torch``, ``torch-bf16``, ``onnx`` (fused fp32),
+  ``baseline`` (whorf-mini in torch fp32, the runtime before the student), ``torch``, ``torch-bf16``, ``onnx`` (fused fp32),
   ``auto`` (the default: the shipped int8 graph, no torch), and the Kompress replica (randomly
   initialised ModernBERT-base with whorf's heads: same compute as Kompress) in torch and int8 ONNX;
 - end-to-end latency of a 1k-token tool output (median of the repeats);
@@ -140,17 +140,18 @@ def compressors(args, work: Path) -> dict:
     from whorf import model as modeling
     from whorf import registry
     from whorf.compressor import Compressor
+    from whorf.gate import open_compressor
     from whorf.onnx_export import export
 
     directory = registry.find(args.model)
     loaded = modeling.load(directory)
     out = {"auto (default)": Compressor(args.model)}
-    # the baseline is the runtime before issue 11: whorf-mini (the teacher) in torch fp32, quarter overlap
+    # the baseline: whorf-mini (the teacher) in torch fp32 at a quarter overlap, the runtime before the student
     baseline = Compressor(modeling.load(registry.find(args.baseline)), runtime="torch")
     baseline.scorer.overlap = 0.25
     out["baseline torch fp32"] = baseline
     if args.baseline != args.model:
-        out[f"{args.baseline} int8 ONNX"] = Compressor(args.baseline, runtime="onnx-int8")
+        out[f"{args.baseline} int8 ONNX"] = open_compressor(args.baseline, "onnx-int8")
     if not args.quick:
         out["torch-bf16"] = Compressor(loaded, runtime="torch-bf16")
         files = export(loaded, work / "whorf", int8=False)
@@ -226,8 +227,8 @@ def main() -> None:
     outputs = tool_outputs()
     from whorf import domain as domains
 
-    route = getattr(domains, "route", None) or domains.detect
-    read_as_words = [o for o in outputs if route(o) in ("prose", "text")] or outputs  # outputs the word model reads
+    route = domains.route
+    read_as_words = [o for o in outputs if route(o) == "prose"] or outputs  # outputs the word model reads
     one_k = sized(read_as_words, 1_000, count, "\n")
     results["inputs"] = {"prose_tokens": count(prose.split()), "output_1k_tokens": count(one_k.split()),
                          "tool_outputs": len(outputs), "output_1k_domain": comps["auto (default)"].compress(one_k).stats.domain,

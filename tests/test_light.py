@@ -85,9 +85,9 @@ def test_a_stale_graph_is_not_used(tmp_path):
     assert not light.valid_graph(model)
     assert Compressor(str(model)).runtime.name == "torch"
     assert Compressor(str(SHIPPED)).runtime.name == "onnx-int8"
-    # asked for the int8 graph by name, it is re-exported from the current adapter, not read from the stale file
-    explicit = Compressor(str(model), runtime="onnx-int8")
-    assert explicit.runtime.path.parent != model
+    # asked for the int8 graph by name, the stale file is refused, not read (open_compressor would re-export)
+    with pytest.raises(ValueError, match="no model.int8.onnx"):
+        Compressor(str(model), runtime="onnx-int8")
 
 
 def test_light_decisions_agree_with_the_fp32_model():
@@ -105,8 +105,6 @@ def test_light_decisions_agree_with_the_fp32_model():
         texts += held_out_texts([data], limit=40)
     light_comp = Compressor(registry.DEFAULT_MODEL)
     reference = Compressor(modeling.load(SHIPPED), runtime="torch")
-    same = compare(reference, reference, texts)
-    assert same.agreement == 1.0 and same.exact_keep_pct_drop == 0.0
     result = compare(light_comp, reference, texts)
     assert result.words > 200
     assert result.agreement >= 0.97, result.line()

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import onnx
 
 from whorf import model as modeling
@@ -22,8 +23,16 @@ def test_onnx_runtime_compresses_like_torch(tiny_model_dir, tmp_path):
     from whorf import Compressor
 
     text = "worker 3 crashed with SIGILL at 0x7fff2038\nthe process was restarted by the supervisor"
+    from whorf.gate import open_compressor
+    from whorf.runtime import OnnxRuntime
+
+    with pytest.raises(ValueError, match="export-onnx"):  # the compressor never exports a graph itself
+        Compressor(str(tiny_model_dir), "onnx", onnx_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
     a = Compressor(str(tiny_model_dir), "torch").compress(text)
-    b = Compressor(str(tiny_model_dir), "onnx", onnx_dir=tmp_path).compress(text)
+    b = open_compressor(str(tiny_model_dir), "onnx", onnx_dir=tmp_path).compress(text)  # exports, then loads
+    given = Compressor(str(tiny_model_dir), OnnxRuntime(tmp_path / "model.onnx", "onnx")).compress(text)
+    assert given.text == b.text and given.stats.runtime == "onnx"
     np.testing.assert_allclose([w.score for w in a.words], [w.score for w in b.words], atol=1e-3)
     assert a.text == b.text
     assert b.stats.runtime == "onnx"

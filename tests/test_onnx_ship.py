@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
 import onnx
 
 from whorf import light
-from whorf.onnx_export import KEEP_FP32, export, ship
+from whorf.onnx_export import Recipe, export
+from whorf.ship import ship
 
 
 def test_export_fuses_and_keeps_the_ffn_outputs_fp32(tiny_model_dir, tmp_path):
@@ -23,7 +25,9 @@ def test_export_fuses_and_keeps_the_ffn_outputs_fp32(tiny_model_dir, tmp_path):
     assert "QAttention" in ops and ({"MatMulInteger", "DynamicQuantizeMatMul"} & ops)
     fp32 = [n.name for n in nodes if n.op_type == "MatMul"]
     assert any("output/dense" in name for name in fp32)  # the FFN output projections stayed fp32
-    assert KEEP_FP32
+    # and only what the default recipe names: every other projection of the encoder layers is int8
+    layer_fp32 = [name for name in fp32 if re.search(r"layer\.\d+/", name)]
+    assert layer_fp32 and all(any(re.search(p, name) for p in Recipe().keep_fp32) for name in layer_fp32)
 
 
 def test_ship_writes_the_light_files_and_the_light_path_decides_like_torch(tiny_model_dir, tmp_path):
@@ -45,3 +49,14 @@ def test_ship_writes_the_light_files_and_the_light_path_decides_like_torch(tiny_
     assert [w.text for w in a.words] == [w.text for w in b.words]
     diff = np.abs(np.array([w.score for w in a.words]) - np.array([w.score for w in b.words]))
     assert diff.max() < 0.1
+
+
+def test_a_graph_is_reshipped_with_the_recipe_its_onnx_json_records(tiny_model_dir, tmp_path):
+    model = tmp_path / "tiny"
+    shutil.copytree(tiny_model_dir, model)
+    lean = Recipe(keep_fp32=("token_head",), conv_int8=True)
+    first = ship(model, recipe=lean)
+    assert Recipe.of(model) == lean and first["quantization"] == lean.describe()
+    again = ship(model)  # no recipe given: the recorded one, not the code default
+    assert again["keep_fp32"] == ["token_head"] and again["conv_int8"] is True
+    assert Recipe.of(tmp_path) == Recipe()  # a directory without onnx.json: the default

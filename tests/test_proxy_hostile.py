@@ -1,4 +1,4 @@
-"""The hostile findings of issue 10, each against the real proxy on loopback (real servers, real worker)."""
+"""Hostile findings from a review of the proxy, each against the real proxy on loopback (real servers, real worker)."""
 
 import json
 import logging

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from whorf.config import CompressOptions
 from whorf.explain import structure_lines, to_html
 from whorf.store import Store, handle_of, retrieve
@@ -13,6 +15,15 @@ from whorf.structure.markers import MARKER_LINE
 from conftest import FIXTURES
 
 LOG = (FIXTURES / "programs" / "http_server_log.txt").read_text()
+
+
+@pytest.fixture()
+def compressor(tiny_compressor, tmp_path):
+    """The session's tiny compressor with a store of this test's own, put back afterwards."""
+    before = tiny_compressor._store_obj
+    tiny_compressor.store = Store(tmp_path / "store.sqlite")
+    yield tiny_compressor
+    tiny_compressor._store_obj = before
 
 
 def test_put_get_roundtrip_and_expiry(tmp_path):
@@ -26,8 +37,8 @@ def test_put_get_roundtrip_and_expiry(tmp_path):
     assert expired.get(handle) is None
 
 
-def test_compressor_stores_what_its_markers_omit(tiny_compressor, tmp_path):
-    tiny_compressor.store = Store(tmp_path / "store.sqlite")
+def test_compressor_stores_what_its_markers_omit(compressor):
+    tiny_compressor = compressor
     result = tiny_compressor.compress(LOG)
     assert result.markers and result.stats.markers == len(result.markers)
     marker_lines = [ln for ln in result.text.splitlines() if MARKER_LINE.match(ln)]
@@ -39,14 +50,14 @@ def test_compressor_stores_what_its_markers_omit(tiny_compressor, tmp_path):
     assert result.stats.chars_out < 0.2 * result.stats.chars_in
 
 
-def test_store_off_writes_nothing(tiny_compressor, tmp_path):
-    tiny_compressor.store = Store(tmp_path / "off.sqlite")
+def test_store_off_writes_nothing(compressor):
+    tiny_compressor = compressor
     result = tiny_compressor.compress(LOG, CompressOptions(store=False))
     assert result.markers and tiny_compressor.store.get(result.markers[0].handle) is None
 
 
-def test_explain_shows_structural_decisions(tiny_compressor, tmp_path):
-    tiny_compressor.store = Store(tmp_path / "store.sqlite")
+def test_explain_shows_structural_decisions(compressor):
+    tiny_compressor = compressor
     result = tiny_compressor.compress(LOG)
     lines = structure_lines(result)
     assert any("collapsed" in ln and "whorf retrieve" in ln for ln in lines)

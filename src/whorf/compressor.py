@@ -34,10 +34,6 @@ if TYPE_CHECKING:  # torch is imported only when a torch runtime or an export ne
 
 log = logging.getLogger("whorf")
 
-# Router domains that a model trained before the router (whorf-mini v1) knew by another name.
-LEGACY_PREFIX_KEYS = {"prose": "text", "table": "tree", "diagnostics": "log", "search": "code"}
-
-
 class Compressor:
     """A loaded model plus a runtime. ``Compressor()`` loads the default model (whorf-micro)."""
 
@@ -46,25 +42,27 @@ class Compressor:
     def __init__(
         self,
         model: str | Path | modeling.Loaded = registry.DEFAULT_MODEL,
-        runtime: str = runtimes.AUTO,
+        runtime: str | runtimes.Runtime = runtimes.AUTO,
         profile: str | None = None,
         batch_size: int = 16,
         onnx_dir: str | Path | None = None,
     ):
         """``runtime="auto"`` runs the model's shipped int8 ONNX graph without torch when it has one
-        (``whorf ship-onnx``), else torch fp32. ``model`` is a name, a directory or a ``Loaded``."""
-        runtimes.check(runtime)
+        (``whorf ship-onnx``), else torch fp32; ``"onnx"``/``"onnx-int8"`` need a graph in ``onnx_dir`` or
+        the model directory (``whorf export-onnx``); a ``Runtime`` object is used as given. ``model`` is a
+        name, a directory or a ``Loaded``. The compressor never exports a graph itself."""
+        given = None if isinstance(runtime, str) else runtime
         loaded = None if isinstance(model, (str, Path)) else model
         directory = registry.find(str(model)) if loaded is None else None
         shipped_graph = loaded is None and light.valid_graph(directory)
-        name = runtimes.resolve(runtime, shipped_graph)
+        name = given.name if given else runtimes.resolve(runtimes.check(runtime), shipped_graph)
         self.directory = directory
-        if shipped_graph and name == "onnx-int8":
+        if shipped_graph and (name == "onnx-int8" or (given and not name.startswith("torch"))):
             small = light.load(directory)  # the light path: tokenizers + onnxruntime only
             self.config: ModelConfig = small.config
             self.tokenizer = small.tokenizer
             self.model = None
-            self.runtime: runtimes.Runtime = runtimes.OnnxRuntime(small.graph, name)
+            self.runtime: runtimes.Runtime = given or runtimes.OnnxRuntime(small.graph, name)
         else:
             if loaded is None:
                 from whorf import model as modeling
@@ -73,7 +71,7 @@ class Compressor:
             self.config = loaded.config
             self.tokenizer = loaded.tokenizer
             self.model = loaded.model
-            self.runtime = self._runtime(name, loaded, onnx_dir)
+            self.runtime = given or self._runtime(name, loaded, onnx_dir)
         self.profile: Profile = load_profile(profile or self.config.profile)
         self.scorer = Scorer(self.tokenizer, self.runtime, self.config.max_length, self.config.pooling, batch_size,
                              self.config.overlap)
@@ -81,10 +79,13 @@ class Compressor:
     def _runtime(self, name: str, loaded: modeling.Loaded, onnx_dir: str | Path | None) -> runtimes.Runtime:
         if name.startswith("torch"):
             return runtimes.TorchRuntime(loaded.model, bf16=name == "torch-bf16")
-        from whorf.onnx_export import ensure_onnx
-
-        path = ensure_onnx(loaded, self.directory, Path(onnx_dir) if onnx_dir else None, int8=name == "onnx-int8")
-        return runtimes.OnnxRuntime(path, name)
+        graph = runtimes.ONNX_FILES[name]
+        for folder in (Path(onnx_dir) if onnx_dir else None, self.directory):
+            if folder and (folder / graph).is_file() and (name == "onnx" or folder != self.directory
+                                                         or light.valid_graph(folder)):
+                return runtimes.OnnxRuntime(folder / graph, name)
+        raise ValueError(f"no {graph} for this model: export one with `whorf export-onnx --out DIR` and pass "
+                         f"onnx_dir=DIR, or ship one into the model directory with `whorf ship-onnx`")
 
     @property
     def model_id(self) -> str:
@@ -93,6 +94,11 @@ class Compressor:
     def compress(self, text: str | bytes, options: CompressOptions | None = None, **kwargs) -> Compressed:
         """Compress one text. Keyword arguments override fields of ``options`` (rate, threshold, ...)."""
         return self.compress_batch([text], options, **kwargs)[0]
+
+    def words_alone(self, texts: Sequence[str | bytes], **kwargs) -> list[Compressed]:
+        """The word model alone on every word of ``texts``: no structural stage, no must-keep override, no
+        store. The one path the gate, the evaluation, calibration and training evaluation score through."""
+        return self.compress_batch(texts, CompressOptions(override=False, structure=False, store=False), **kwargs)
 
     def compress_batch(
         self, texts: Sequence[str | bytes], options: CompressOptions | None = None,
@@ -121,7 +127,7 @@ class Compressor:
             todo.append((i, text, dom, plan, parts))
         docs = [[w.text for seg in parts for w in seg.words] for *_, parts in todo]
         scored = [d for d in range(len(docs)) if docs[d]]
-        scores = self.scorer.score([docs[d] for d in scored], [self._prefix(todo[d][2]) for d in scored]) if scored else []
+        scores = self.scorer.score([docs[d] for d in scored], [self.config.prefix(todo[d][2]) for d in scored]) if scored else []
         by_doc = dict(zip(scored, scores))
         for d, (i, text, dom, plan, parts) in enumerate(todo):
             results[i] = self._finish(text, dom, plan, parts, by_doc.get(d, np.zeros(0, dtype=np.float32)), opts)
@@ -146,12 +152,6 @@ class Compressor:
         if len(text) > opts.max_chars:
             return text, f"input of {len(text)} characters is over max_chars={opts.max_chars}"
         return text, None
-
-    def _prefix(self, domain: str) -> str:
-        if not self.config.use_domain_prefix:
-            return ""
-        prefixes = self.config.domain_prefixes
-        return prefixes.get(domain, prefixes.get(LEGACY_PREFIX_KEYS.get(domain, domain), ""))
 
     @property
     def store(self) -> Store:

@@ -66,6 +66,10 @@ class ModelConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def prefix(self, domain: str) -> str:
+        """The text the model reads before a window of ``domain`` (training and inference alike)."""
+        return self.domain_prefixes.get(domain, "") if self.use_domain_prefix else ""
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "ModelConfig":
         known = {f.name for f in fields(cls)}

@@ -105,7 +105,6 @@ def repetitive(lines: list[str]) -> bool:
     return len(set(ids)) <= 0.25 * len(ids)
 
 
-detect = route  # the name before the router
 
 
 def is_table(lines: list[str]) -> bool:

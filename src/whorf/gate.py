@@ -42,40 +42,19 @@ class GateResult:
                 f"(drop {self.exact_keep_pct_drop:+.4f}, <= {MAX_EXACT_KEEP_DROP})")
 
 
-def model_decisions(comp, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
-    """(segmented text, model-alone keep decisions) per text, as the compressor's word model decides."""
-    from whorf import domain as domains
-    from whorf.segment import segment
-
-    route = getattr(domains, "route", None) or domains.detect
-    config = comp.config
-    segs, doms = [], []
-    for text in texts:
-        segs.append(segment(text))
-        doms.append(route(text))
-    prefixes = [config.domain_prefixes.get(d, "") if config.use_domain_prefix else "" for d in doms]
-    scores = comp.scorer.score([[w.text for w in s.words] for s in segs], prefixes)
-    out = []
-    for seg, dom, s in zip(segs, doms, scores):
-        out.append((seg, s > config.threshold + config.domain_bias.get(dom, 0.0)))
-    return out
-
-
 def compare(candidate, reference, texts: Sequence[str]) -> GateResult:
-    """Gate numbers for two loaded compressors on ``texts``."""
+    """Gate numbers for two loaded compressors on ``texts``: their word models alone, word by word."""
     from whorf.eval.metrics import exact_keep_pct
-    from whorf.segment import rebuild
 
     texts = [t for t in texts if t and t.strip()]
-    cand = model_decisions(candidate, texts)
-    ref = model_decisions(reference, texts)
+    cand, ref = candidate.words_alone(texts), reference.words_alone(texts)
     same = total = 0
     keep_ref, keep_cand = [], []
-    for text, (seg, c), (_, r) in zip(texts, cand, ref):
-        same += int((c == r).sum())
-        total += len(c)
-        keep_ref.append(exact_keep_pct(text, rebuild(seg, r.tolist())))
-        keep_cand.append(exact_keep_pct(text, rebuild(seg, c.tolist())))
+    for text, c, r in zip(texts, cand, ref):
+        same += sum(a.kept == b.kept for a, b in zip(c.words, r.words))
+        total += len(c.words)
+        keep_ref.append(exact_keep_pct(text, r.text))
+        keep_cand.append(exact_keep_pct(text, c.text))
     agreement = same / total if total else 1.0
     ek_ref = float(np.mean(keep_ref)) if keep_ref else 1.0
     ek_cand = float(np.mean(keep_cand)) if keep_cand else 1.0
@@ -83,6 +62,23 @@ def compare(candidate, reference, texts: Sequence[str]) -> GateResult:
     return GateResult(candidate.runtime.name, reference.runtime.name, len(texts), total, round(agreement, 6),
                       round(ek_ref, 6), round(ek_cand, 6), round(drop, 6),
                       agreement >= MIN_AGREEMENT and drop <= MAX_EXACT_KEEP_DROP)
+
+
+def open_compressor(model, runtime: str, onnx_dir: str | Path | None = None):
+    """A compressor on ``runtime``; for an ONNX runtime the model's graph is exported first when it has
+    none (into ``onnx_dir``, else the user cache). Needs torch for that export."""
+    from whorf import light, registry
+    from whorf.compressor import Compressor
+    from whorf.onnx_export import graph_for
+
+    directory = registry.find(str(model)) if isinstance(model, (str, Path)) else None
+    if runtime not in ("onnx", "onnx-int8") or (runtime == "onnx-int8" and light.valid_graph(directory) and not onnx_dir):
+        return Compressor(model, runtime=runtime, onnx_dir=onnx_dir)
+    from whorf import model as modeling
+
+    loaded = modeling.load(directory) if directory else model
+    graph = graph_for(loaded, directory, Path(onnx_dir) if onnx_dir else None, int8=runtime == "onnx-int8")
+    return Compressor(loaded if directory is None else model, runtime=runtime, onnx_dir=graph.parent)
 
 
 def gate(model: str | Path = "whorf-micro", texts: Sequence[str] = (), runtime: str = "onnx-int8",
@@ -93,7 +89,7 @@ def gate(model: str | Path = "whorf-micro", texts: Sequence[str] = (), runtime: 
     """
     from whorf.compressor import Compressor
 
-    candidate = Compressor(model, runtime=runtime, onnx_dir=onnx_dir)
+    candidate = open_compressor(model, runtime, onnx_dir)
     if reference_loaded is None:
         from whorf import model as modeling
         from whorf import registry
@@ -113,7 +109,7 @@ def teacher_gate(model: str | Path, teacher: str | Path, texts: Sequence[str], r
     from whorf import registry
     from whorf.compressor import Compressor
 
-    candidate = Compressor(model, runtime=runtime)
+    candidate = open_compressor(model, runtime)
     reference = Compressor(modeling.load(registry.find(str(teacher))), runtime="torch")  # at the teacher's overlap
     result = compare(candidate, reference, texts)
     result.reference = f"teacher {teacher} (torch fp32)"

@@ -1,5 +1,5 @@
-"""ONNX export (fp32, fused int8) with a parity check against PyTorch, and shipping a graph in a model
-directory for the torch-free light path.
+"""ONNX export (fp32, fused int8) with a parity check against PyTorch. Shipping a graph into a model
+directory (export, gate, record) is ``whorf.ship``, a layer above the compressor.
 
 The graph has inputs ``input_ids`` and ``attention_mask`` (int64, [B, L]) and one output
 ``final_scores`` [B, L]: the layout Kompress uses, so files are interchangeable both ways.
@@ -8,8 +8,8 @@ The int8 file is built for speed without changing decisions: the encoder is expo
 attention so ``onnxruntime.transformers``' optimizer fuses Attention, SkipLayerNorm, EmbedLayerNorm
 and BiasGelu, then weights are quantized per channel (dynamic int8, VNNI/AMX kernels where the CPU
 has them). The FFN layers stay fp32 (``KEEP_FP32``): they are the layers whose int8 error flips keep
-decisions (notes/inference-speed.md: 94.4% -> 98.8% agreement with the output projections fp32; the
-retrained whorf-mini needs the intermediate projections fp32 too to pass the 99% gate).
+decisions (on MiniLM, 94.4% -> 98.8% keep-decision agreement with fp32 once the output projections stay
+fp32; the retrained whorf-mini needs the intermediate projections fp32 too to pass the 99% gate).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,6 +33,29 @@ log = logging.getLogger("whorf")
 # decisions (gate: 99 %); with the whole FFN fp32, 99.2 % (300 held-out rows), at some of the int8 speed.
 QUANT_OPS = ("MatMul", "Attention", "EmbedLayerNormalization", "Gather")
 KEEP_FP32 = (r"layer\.\d+/output/dense/MatMul", r"layer\.\d+/intermediate/dense/MatMul", r"token_head")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an int8 graph is quantized: node-name patterns left fp32, and whether the span head's first
+    convolution is quantized too (exported as one MatMul). A shipped graph records its recipe in onnx.json."""
+
+    keep_fp32: tuple[str, ...] = KEEP_FP32
+    conv_int8: bool = False
+
+    @classmethod
+    def of(cls, directory: Path) -> "Recipe":
+        """The recipe ``directory``'s graph was shipped with (onnx.json), else the default."""
+        meta = Path(directory) / "onnx.json"
+        if not meta.is_file():
+            return cls()
+        data = json.loads(meta.read_text())
+        return cls(tuple(data.get("keep_fp32", KEEP_FP32)), bool(data.get("conv_int8", False)))
+
+    def describe(self) -> str:
+        kept = ", ".join(self.keep_fp32) if self.keep_fp32 else "nothing"
+        conv = "; span convolution int8 (as a MatMul)" if self.conv_int8 else ""
+        return f"dynamic int8, per-channel weights, fused attention; kept fp32: {kept}{conv}"
 
 
 @dataclass
@@ -166,8 +187,9 @@ def parity(loaded, files: dict[str, Path], samples: list[str] | None = None) -> 
     return out
 
 
-def ensure_onnx(loaded, directory: Path | None, onnx_dir: Path | None, int8: bool) -> Path:
-    """The ONNX file for this model, exporting it once (into ``onnx_dir``, else the user cache)."""
+def graph_for(loaded, directory: Path | None, onnx_dir: Path | None, int8: bool) -> Path:
+    """This model's ONNX file: in ``onnx_dir``, else shipped in ``directory``, else exported once into the
+    user cache (keyed by the model's config and adapter)."""
     from whorf import light
 
     name = ONNX_FILES["onnx-int8" if int8 else "onnx"]
@@ -187,33 +209,3 @@ def ensure_onnx(loaded, directory: Path | None, onnx_dir: Path | None, int8: boo
 
 def report(parities: list[Parity]) -> dict:
     return {p.runtime: asdict(p) for p in parities}
-
-
-def ship(directory: str | Path, gate_texts: list[str] | None = None, keep_fp32: tuple[str, ...] = KEEP_FP32,
-         teacher: str | Path | None = None, conv_matmul: bool = False) -> dict:
-    """Export ``directory``'s model to ``model.int8.onnx`` + ``tokenizer.json`` inside it (the light
-    path's files) and write ``onnx.json`` (adapter digest, parity, gate on ``gate_texts``: against the
-    model's own fp32 weights, and for a student against its ``teacher`` too)."""
-    from whorf import light
-    from whorf import model as modeling
-
-    directory = Path(directory)
-    loaded = modeling.load(directory)
-    with tempfile.TemporaryDirectory(prefix="whorf-ship-") as tmp:
-        files = export(loaded, tmp, int8=True, keep_fp32=keep_fp32, conv_matmul=conv_matmul)
-        checks = parity(loaded, {"onnx-int8": files["onnx-int8"]})
-        shutil.copyfile(files["onnx-int8"], directory / light.GRAPH_FILE)
-    loaded.tokenizer.backend_tokenizer.save(str(directory / light.TOKENIZER_FILE))
-    fp32_parts = ", ".join(keep_fp32) if keep_fp32 else "nothing"
-    meta = {"adapter_sha256": light.adapter_digest(directory), "graph": light.GRAPH_FILE,
-            "quantization": f"dynamic int8, per-channel weights, fused attention; kept fp32: {fp32_parts}"
-                            + ("; span convolution int8 (as a MatMul)" if conv_matmul else ""),
-            "keep_fp32": list(keep_fp32), "conv_int8": conv_matmul, "parity": report(checks)}
-    if gate_texts:
-        from whorf.gate import gate, teacher_gate
-
-        meta["gate"] = asdict(gate(directory, gate_texts, reference_loaded=loaded))
-        if teacher:
-            meta["teacher_gate"] = asdict(teacher_gate(directory, teacher, gate_texts))
-    (directory / light.META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-    return meta

@@ -35,7 +35,7 @@ class Stats:
     word_keep_rate: float = 1.0  # words kept / words
     tokens_in: int = 0
     tokens_out: int = 0
-    keep_rate: float = 1.0  # backbone tokens kept / tokens in (SPEC's keep_rate)
+    keep_rate: float = 1.0  # backbone tokens kept / tokens in (eval.metrics.keep_rate)
     must_keep_words: int = 0
     must_keep_survival: float = 1.0  # must-keep words kept / must-keep words
     chars_in: int = 0

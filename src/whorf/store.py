@@ -2,7 +2,7 @@
 
 A handle is content-addressed (``whorf:`` + the first hex digits of the SHA-256 of the original), so the
 same omission gets the same handle in every run and every process: a compressed output looks the same
-each time it is produced (SPEC 6). The store is a SQLite file in the cache directory; rows expire after
+each time it is produced (an agent's prompt cache sees the same bytes). The store is a SQLite file in the cache directory; rows expire after
 ``ttl_days`` without use. Originals are stored as UTF-8 text with surrogates escaped, so what comes back is
 exactly what went in.
 """
@@ -28,12 +28,6 @@ def handle_of(original: str) -> str:
     """The content-addressed handle of ``original``."""
     digest = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()
     return PREFIX + digest[:DIGITS]
-
-
-@dataclass(frozen=True)
-class StoreConfig:
-    path: Path | None = None  # None: <cache>/store.sqlite
-    ttl_days: float = 30.0
 
 
 class Store:

@@ -1,4 +1,4 @@
-"""Task metrics (SPEC section 4). Each is exact and documented; the seed's lesson is that F1 against
+"""Task metrics. Each is exact and documented; the lesson of Kompress's evaluation is that F1 against
 noisy labels hides the failure that matters (dropping ``SIGILL``), so exact_keep_pct comes first.
 
 Two exact-keep figures:
@@ -60,7 +60,7 @@ def exact_keep_pct_word(original: str, compressed: str, profile: str = "seed") -
 
 
 def keep_rate(count: Callable[[Sequence[str]], int], kept_words: Sequence[str], tokens_in: int) -> float:
-    """keep_rate (SPEC section 4): backbone tokens of the kept words / tokens of the input, no special
+    """keep_rate: backbone tokens of the kept words / tokens of the input, no special
     tokens; 1.0 for an empty input. ``count`` is the compressor's word tokenizer counter
     (``Compressor.scorer.tokens.count``) and ``tokens_in`` its count of the input's words, so the
     figure equals ``Compressed.stats.keep_rate``. For a system that outputs text (a baseline),

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from whorf import data as datasets
-from whorf.config import CompressOptions
 from whorf.registry import DEFAULT_MODEL
 from whorf.data.labels import label
 from whorf.decide import decide
@@ -56,9 +55,9 @@ class Scored:
 
 
 def run(cfg: EvalConfig, comp=None, progress=None) -> dict:
-    from whorf.compressor import Compressor
+    from whorf.gate import open_compressor
 
-    comp = comp or Compressor(cfg.model, cfg.runtime)
+    comp = comp or open_compressor(cfg.model, cfg.runtime)
     embed = metrics.embedder(cfg.embedder)
     report = {"model": comp.model_id, "model_trained": comp.config.trained, "runtime": comp.runtime.name,
               "mode": {"rate": cfg.rate, "threshold": cfg.threshold if cfg.threshold is not None else comp.config.threshold},
@@ -73,7 +72,7 @@ def run(cfg: EvalConfig, comp=None, progress=None) -> dict:
 
 
 def speed_gate(cfg: EvalConfig, comp) -> dict:
-    """helper C's speed gate (``whorf.gate``) on the rows this evaluation scored: the ``cfg.gate``
+    """The speed gate (``whorf.gate``) on the rows this evaluation scored: the ``cfg.gate``
     runtime's model-alone decisions against the fp32 torch model's."""
     from dataclasses import asdict
 
@@ -98,17 +97,16 @@ def _rows(path: str, cfg: EvalConfig, heretic: bool = False) -> tuple[list[datas
 def _score_rows(comp, rows: list[datasets.Row], rule: str) -> tuple[list[Scored], list[dict]]:
     scored: list[Scored] = []
     failed: list[dict] = []
-    opts = CompressOptions(override=False, structure=False, store=False)  # the word model on every word (SPEC 4);
-    # the structural stage has its own evaluation (bench/corpus/eval_structure.py)
+    # the word model on every word; the structural stage has its own evaluation (bench/corpus/eval_structure.py)
     for start in range(0, len(rows), 16):
         chunk = rows[start:start + 16]
         try:
-            results = comp.compress_batch([r.text for r in chunk], opts)
+            results = comp.words_alone([r.text for r in chunk])
         except Exception:  # noqa: BLE001 - find the row that fails, keep the rest
             results = []
             for r in chunk:
                 try:
-                    results.append(comp.compress(r.text, opts))
+                    results.append(comp.words_alone([r.text])[0])
                 except Exception as exc:  # noqa: BLE001
                     results.append(exc)
         for row, res in zip(chunk, results):

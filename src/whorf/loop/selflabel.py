@@ -1,4 +1,4 @@
-"""Iterative self-labeling (seeds/iterative-self-labeling.txt, SPEC section 5).
+"""Iterative self-labeling: the model, with its must-keep override, labels the training texts again.
 
     v_n + override -> compress training texts -> references -> train v_{n+1} -> evaluate
 

@@ -22,7 +22,7 @@ def calibrate(compressor, texts: list[str], target: float, grid: tuple[float, ..
               allow_raise: bool = False) -> dict[str, float]:
     """Per-domain bias; by default only lowers thresholds (keeps more where a domain is over-compressed),
     never compresses a domain harder than the trained model does."""
-    results = compressor.compress_batch(texts, override=False, structure=False, store=False)  # the word model
+    results = compressor.words_alone(texts)
     count = compressor.scorer.tokens.count
     by_domain: dict[str, list] = {}
     for res in results:

@@ -34,8 +34,7 @@ def evaluate_rows(loaded: modeling.Loaded, items: list[LabelledRow], bf16: bool 
     from whorf.compressor import Compressor
 
     comp = Compressor(loaded, runtime="torch-bf16" if bf16 else "torch")
-    results = comp.compress_batch([it.row.text for it in items], override=False, threshold=threshold,
-                                  structure=False, store=False)  # the word model on every word
+    results = comp.words_alone([it.row.text for it in items], threshold=threshold)
     count = comp.scorer.tokens.count
     rows = []
     for it, res in zip(items, results):

@@ -25,7 +25,7 @@ def windows(items: list[LabelledRow], tokenizer, config: ModelConfig, must_weigh
     prefix_cache: dict[str, list[int]] = {}
     out: list[Example] = []
     for doc, item in enumerate(items):
-        prefix_text = config.domain_prefixes.get(item.domain, "") if config.use_domain_prefix else ""
+        prefix_text = config.prefix(item.domain)
         if prefix_text not in prefix_cache:
             prefix_cache[prefix_text] = tokens.prefix(prefix_text)  # the same call as inference (scoring.Scorer)
         pieces = tokens(item.words)

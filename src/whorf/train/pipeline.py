@@ -93,18 +93,26 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print, console=None) -
 
     stages.run(3, total, "evaluate", {"eval": {p: _file_hash(p) for p in eval_data}}, [work / "report" / "report.json"], do_eval)
 
-    def do_export():
-        from whorf import model as modeling
-        from whorf.onnx_export import export, parity, report
+    stages.run(4, total, "export", {"int8": cfg.int8}, [work / "onnx" / "parity.json"],
+               lambda: _export(model_dir, work / "onnx", cfg.int8, log))
+    result["registered"] = str(_publish(cfg, stages, total, model_dir, log))
+    return result
 
-        loaded = modeling.load(model_dir)
-        files = export(loaded, work / "onnx", int8=cfg.int8)
-        checks = parity(loaded, files)
-        for p in checks:
-            log(p.line())
-        (work / "onnx" / "parity.json").write_text(json.dumps(report(checks), indent=2))
 
-    stages.run(4, total, "export", {"int8": cfg.int8}, [work / "onnx" / "parity.json"], do_export)
+def _export(model_dir: Path, out: Path, int8: bool, log: Callable[[str], None]) -> None:
+    """The export stage: ONNX files of the trained model and their parity with torch."""
+    from whorf import model as modeling
+    from whorf.onnx_export import export, parity, report
+
+    loaded = modeling.load(model_dir)
+    checks = parity(loaded, export(loaded, out, int8=int8))
+    for p in checks:
+        log(p.line())
+    (out / "parity.json").write_text(json.dumps(report(checks), indent=2))
+
+
+def _publish(cfg: PipelineConfig, stages: Stages, total: int, model_dir: Path, log: Callable[[str], None]) -> Path:
+    """The register stage (and the push stage when a hub repository is named); returns the registered path."""
     root = Path(cfg.registry_root) if cfg.registry_root else None
     target = (root or registry.registry_dir()) / (cfg.register_name or model_dir.name)
 
@@ -113,7 +121,6 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print, console=None) -
         log(f"registered {path}")
 
     stages.run(5, total, "register", {"target": str(target)}, [target / "whorf.json"], do_register)
-    result["registered"] = str(target)
     if cfg.push_to_hub:
         def do_push():
             from huggingface_hub import HfApi
@@ -122,4 +129,4 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print, console=None) -
             log(f"pushed {model_dir} to {cfg.push_to_hub}")
 
         stages.run(6, total, "push", {"repo": cfg.push_to_hub}, [], do_push)
-    return result
+    return target
