@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--model", default="whorf-micro")
     parser.add_argument("--deadline-ms", type=float, default=2000, help="the proxy's deadline")
     parser.add_argument("--max-queue", type=int, default=4, help="the proxy's queue bound (load shedding)")
+    parser.add_argument("--json", type=Path, help="append this run to a JSON report (a list of runs)")
     args = parser.parse_args()
     from transformers.utils import logging as hf_logging
 
@@ -120,6 +121,14 @@ def main() -> None:
     print(f"compression alone (per request, /stats): p50 {stats['latency_ms']['p50']:.1f} ms, p99 {stats['latency_ms']['p99']:.1f} ms")
     print(f"compressed {stats['tool_outputs_compressed']}/{stats['tool_outputs_seen']}, failures {stats['failures']}, shed {stats['shed']}, "
           f"tokens {stats['tokens_before']} -> {stats['tokens_after']} ({stats['savings']:.1%} saved), pairs logged {pairs}")
+    if args.json:
+        runs = json.loads(args.json.read_text()) if args.json.is_file() else []
+        runs.append({"requests": args.requests, "concurrency": args.concurrency, "model": args.model,
+                     "deadline_ms": args.deadline_ms, "max_queue": args.max_queue, "tool_tokens": round(tool_tokens),
+                     "added_p50_ms": pct(through, 50) - pct(direct, 50), "added_p99_ms": pct(through, 99) - pct(direct, 99),
+                     "compressed": stats["tool_outputs_compressed"], "seen": stats["tool_outputs_seen"],
+                     "shed": stats["shed"], "failures": stats["failures"], "pairs": pairs})
+        args.json.write_text(json.dumps(runs, indent=1) + "\n")
     proxy_server.should_exit = up_server.should_exit = True
 
 

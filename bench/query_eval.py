@@ -194,13 +194,18 @@ def main() -> None:
             subprocess.run(["git", "worktree", "remove", "--force", str(repo)], cwd=ROOT, check=True)
     results = measure(comp, data)
     times = timing(comp, data)
-    Path(args.out).write_text(json.dumps({"rows": [{k: v for k, v in r.items() if k != "output"} for r in data],
-                                          "results": results, "timing": times}, indent=1) + "\n")
-    text = summary(results, len(data), times)
-    Path(args.out).with_suffix(".md").write_text(
-        "# The agent's intent, measured\n\nCommand: `python bench/query_eval.py` "
-        f"(runtime {comp.runtime.name}, model {comp.model_id}).\n\n" + text)
-    sys.stdout.write(text)
+    report = {"runtime": comp.runtime.name, "model": comp.model_id,
+              "rows": [{k: v for k, v in r.items() if k != "output"} for r in data], "results": results, "timing": times}
+    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    Path(args.out).with_suffix(".md").write_text(page(report))
+    sys.stdout.write(summary(results, len(data), times))
+
+
+def page(report: dict) -> str:
+    """docs/eval/query.md, from the report alone."""
+    return ("# The agent's intent, measured\n\nCommand: `python bench/query_eval.py` "
+            f"(runtime {report['runtime']}, model {report['model']}).\n\n"
+            + summary(report["results"], len(report["rows"]), report["timing"]))
 
 
 if __name__ == "__main__":

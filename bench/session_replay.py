@@ -241,9 +241,40 @@ def main() -> None:
               f"{sum(r['answers_kept'] for r in run['turns'])}/{sum(r['answers'] for r in run['turns'])}, "
               f"prefix changes {sum(r['prefix_changed'] for r in run['turns'])}")
     if args.out:
-        args.out.write_text(json.dumps({"api": args.api, "model": args.model, "turns": args.turns, "runs": runs},
-                                       indent=1) + "\n")
+        data = {"api": args.api, "model": args.model, "turns": args.turns, "runs": runs}
+        args.out.write_text(json.dumps(data, indent=1) + "\n")
+        args.out.with_suffix(".md").write_text(page(data))
     up_server.should_exit = True
+
+
+def page(data: dict) -> str:
+    """docs/eval/session.md, from the report alone."""
+    runs = data["runs"]
+    off = sum(r["upstream_bytes"] for r in runs["no queries"]["turns"])
+    md = ["# A replayed agent session through the proxy", "",
+          f"Command: `python bench/session_replay.py --query-budgets ... --out docs/eval/session.json` (api "
+          f"{data['api']}, model {data['model']}, {data['turns']} turns). Each request re-sends the whole history; the "
+          "proxy runs once without queries and once per query budget (the budget of an output the agent's intent "
+          "names something in). Answer lines: every match of the turn's answer pattern in the real output.", "",
+          "| run | bytes upstream / without queries | bytes upstream / client's | answer lines kept | prefix changes | "
+          "added ms, median |", "|---|---|---|---|---|---|"]
+    for name, run in runs.items():
+        turns = run["turns"]
+        up, orig = sum(r["upstream_bytes"] for r in turns), sum(r["original_bytes"] for r in turns)
+        md.append(f"| {name} | {up / off:.3f} | {up / orig:.3f} | {sum(r['answers_kept'] for r in turns)}/"
+                  f"{sum(r['answers'] for r in turns)} | {sum(r['prefix_changed'] for r in turns)} | "
+                  f"{statistics.median(r['added_ms'] for r in turns):.1f} |")
+    names = list(runs)
+    md += ["", "Per turn, characters of the new output as the upstream received it:", "",
+           "| turn | command | input | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
+    for i, turn in enumerate(runs[names[0]]["turns"]):
+        cells = [f"{runs[n]['turns'][i]['new_chars_upstream']:,}" for n in names]
+        md.append(f"| {turn['turn']} | `{_short(turn['command'])}` | {turn['new_chars']:,} | " + " | ".join(cells) + " |")
+    return "\n".join(md) + "\n"
+
+
+def _short(command: str) -> str:
+    return re.sub(r"\S*/python\S*", "python", command)[:60].replace("|", "\\|")
 
 
 def report(name: str, rows: list[dict], stats: dict, args) -> None:

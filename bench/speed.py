@@ -189,6 +189,27 @@ def per_output(comp, outputs: list[str]) -> dict:
     return {"outputs": len(lat), "p50_ms": statistics.median(lat), "p90_ms": q[-1]}
 
 
+def summary_lines(results: dict) -> list[str]:
+    """The run's figures as Markdown (README and docs/benchmarks.md are generated from them)."""
+    md = [f"One run on {results['date']} (`make bench`): {results['machine']}; {results['repeats']} repeats "
+          f"interleaved across runtimes, medians (range). Inputs: {results['inputs']['prose_tokens']:,} tokens of prose, "
+          f"a {results['inputs']['output_1k_tokens']:,}-token prose tool output, {results['inputs']['tool_outputs']} "
+          "real tool outputs timed one by one.", "",
+          "| runtime | 10k prose tok/s (range) | 1k-token output ms | per output p50 / p90 ms |", "|---|---|---|---|"]
+    for name, p in results["prose_10k"].items():
+        o, t = results["output_1k"][name], results["per_output"][name]
+        lo, hi = p["tokens_per_s_range"]
+        md.append(f"| {name} | {p['tokens_per_s']:,.0f} ({lo:,.0f}-{hi:,.0f}) | {o['median_ms']:.1f} | "
+                  f"{t['p50_ms']:.1f} / {t['p90_ms']:.1f} |")
+    md += ["", "Ratios of tokens/s in this run: " + ", ".join(f"{k.replace('_', ' ')} {v:.2f}x"
+                                                               for k, v in results["ratios"].items()) + "."]
+    cold = ", ".join(f"{name} {row['median_s']:.3f} s" for name, row in results["cold_start"].items())
+    md += ["", f"Cold start, fresh processes, median: {cold}."]
+    if "install" in results:
+        md += ["", f"A fresh `pip install .` without extras: {results['install']}."]
+    return md
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="the model to time (default: the default model)")

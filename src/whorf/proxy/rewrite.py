@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Path = tuple  # keys and indices from the body's root to one string value
@@ -61,65 +61,67 @@ def _content_slots(content: Any, path: Path, tool: str | None, query: str | None
     return slots
 
 
-def _messages(body: Any) -> list:
+def _messages(body: Any):
+    """(index, message) for every message of the body that is an object."""
     messages = body.get("messages") if isinstance(body, dict) else None
-    return messages if isinstance(messages, list) else []
+    for m, message in enumerate(messages if isinstance(messages, list) else []):
+        if isinstance(message, dict):
+            yield m, message
 
 
 def _name(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@dataclass
+class _Calls:
+    """The tool calls seen so far: each call id's tool name and the agent's intent when it made the call."""
+
+    calls: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    user: str = ""  # the last user text
+
+    def add(self, call_id: Any, tool: Any, said: str, arguments: Any) -> None:
+        if isinstance(call_id, str):
+            self.calls[call_id] = (_name(tool), _query(self.user, said, tool, arguments))
+
+    def of(self, call_id: Any) -> tuple[str | None, str | None]:
+        return self.calls.get(call_id, (None, None)) if isinstance(call_id, str) else (None, None)
+
+
 def anthropic_slots(body: dict) -> list[Slot]:
-    names: dict[str, str | None] = {}
-    intents: dict[str, str | None] = {}
-    user = ""
-    slots: list[Slot] = []
-    for m, message in enumerate(_messages(body)):
-        if not isinstance(message, dict):
-            continue
+    seen, slots = _Calls(), []
+    for m, message in _messages(body):
         said = _texts(message.get("content"))
         if message.get("role") == "user" and said.strip():
-            user = said
+            seen.user = said
         if not isinstance(message.get("content"), list):
             continue
         for b, block in enumerate(message["content"]):
             if not isinstance(block, dict):
                 continue
-            if block.get("type") == "tool_use" and isinstance(block.get("id"), str):
-                names[block["id"]] = _name(block.get("name"))
-                intents[block["id"]] = _query(user, said if message.get("role") == "assistant" else "",
-                                              block.get("name"), block.get("input"))
+            if block.get("type") == "tool_use":
+                seen.add(block.get("id"), block.get("name"), said if message.get("role") == "assistant" else "",
+                         block.get("input"))
             elif block.get("type") == "tool_result":
-                use_id = block.get("tool_use_id")
-                tool = names.get(use_id) if isinstance(use_id, str) else None
-                query = intents.get(use_id) if isinstance(use_id, str) else None
+                tool, query = seen.of(block.get("tool_use_id"))
                 slots.extend(_content_slots(block.get("content"), ("messages", m, "content", b, "content"), tool,
                                             query))
     return slots
 
 
 def openai_slots(body: dict) -> list[Slot]:
-    names: dict[str, str | None] = {}
-    intents: dict[str, str | None] = {}
-    user = ""
-    slots: list[Slot] = []
-    for m, message in enumerate(_messages(body)):
-        if not isinstance(message, dict):
-            continue
+    seen, slots = _Calls(), []
+    for m, message in _messages(body):
         if message.get("role") == "user" and _texts(message.get("content")).strip():
-            user = _texts(message.get("content"))
+            seen.user = _texts(message.get("content"))
         calls = message.get("tool_calls")
         for call in calls if isinstance(calls, list) else []:
-            if isinstance(call, dict) and isinstance(call.get("id"), str):
+            if isinstance(call, dict):
                 function = call.get("function") if isinstance(call.get("function"), dict) else {}
-                names[call["id"]] = _name(function.get("name"))
-                intents[call["id"]] = _query(user, _texts(message.get("content")), function.get("name"),
-                                             function.get("arguments"))
+                seen.add(call.get("id"), function.get("name"), _texts(message.get("content")), function.get("arguments"))
         if message.get("role") == "tool":
-            call_id = message.get("tool_call_id")
-            tool = _name(message.get("name")) or (names.get(call_id) if isinstance(call_id, str) else None)
-            query = intents.get(call_id) if isinstance(call_id, str) else None
+            tool, query = seen.of(message.get("tool_call_id"))
+            tool = _name(message.get("name")) or tool
             slots.extend(_content_slots(message.get("content"), ("messages", m, "content"), tool, query))
     return slots
 
