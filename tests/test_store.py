@@ -1,9 +1,11 @@
 """The store of omitted originals and ``whorf retrieve``: what a marker omitted comes back byte for byte."""
 
+import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +82,69 @@ def test_cli_compress_then_retrieve(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "whorf", "retrieve", "whorf:deadbeef"], capture_output=True,
                              text=True, env=env, timeout=120)
     assert missing.returncode == 2 and "no original stored" in missing.stderr
+
+
+def test_a_corrupt_store_is_moved_aside_and_compression_goes_on(tiny_compressor, tmp_path, caplog):
+    path = tmp_path / "store.sqlite"
+    path.write_bytes(b"not a database " * 500)
+    before = tiny_compressor._store_obj
+    tiny_compressor.store = Store(path)
+    try:
+        with caplog.at_level("WARNING", logger="whorf"):
+            first = tiny_compressor.compress(LOG)
+            second = tiny_compressor.compress(LOG)
+        assert first.markers and first.text == second.text
+        assert retrieve(first.markers[0].handle, tiny_compressor.store) == first.omissions[0].original
+        assert [p.name for p in tmp_path.glob("store.sqlite.corrupt-*")]  # the broken file is kept aside
+        warnings = [r.getMessage() for r in caplog.records if "store" in r.getMessage()]
+        assert len(warnings) == 1 and str(path) in warnings[0]
+    finally:
+        tiny_compressor._store_obj = before
+
+
+def test_a_locked_or_unwritable_store_never_stops_compression(tiny_compressor, tmp_path, caplog):
+    import sqlite3
+
+    path = tmp_path / "store.sqlite"
+    Store(path).put("warm")
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the store
+    before = tiny_compressor._store_obj
+    tiny_compressor.store = Store(path)
+    try:
+        with caplog.at_level("WARNING", logger="whorf"):
+            started = time.perf_counter()
+            result = tiny_compressor.compress(LOG)
+            again = tiny_compressor.compress(LOG)  # skipped at once after the failure, not waited on again
+            elapsed = time.perf_counter() - started
+        assert result.markers and result.text == again.text
+        assert elapsed < 4 * 2.0
+        assert sum("could not be written" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        holder.rollback()
+        holder.close()
+        tiny_compressor._store_obj = before
+    unwritable = Store(tmp_path / "a-directory")
+    (tmp_path / "a-directory").mkdir()
+    assert unwritable.put("x").startswith("whorf:") and unwritable.get(unwritable.put("x")) is None
+
+
+def test_whorf_store_commands_name_the_file_check_and_reset(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    whorf = [sys.executable, "-m", "whorf"]
+
+    def run(*args):
+        return subprocess.run([*whorf, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    path = run("store", "path").stdout.strip()
+    assert path == str(tmp_path / "whorf" / "store.sqlite")
+    Path(path).parent.mkdir(parents=True)
+    Path(path).write_bytes(b"garbage" * 100)
+    bad = run("store", "check")
+    assert bad.returncode == 1 and path in bad.stderr and "whorf store reset" in bad.stderr
+    assert run("store", "reset").returncode == 0 and not Path(path).exists()
+    assert run("store", "check").returncode == 0
+    log = tmp_path / "app.log"
+    log.write_text(LOG)
+    assert run("compress", str(log)).returncode == 0
+    assert json.loads(run("store", "stats").stdout)["rows"] >= 1
