@@ -228,3 +228,61 @@ def test_an_output_first_sent_original_stays_original(stack):
     assert r.status_code == 200 and upstream.state.received[-1]["body"] == raw
     httpx.post(f"{proxy}/v1/chat/completions", content=raw, headers={"content-type": "application/json"})
     assert upstream.state.received[-1]["body"] == raw  # the bypassed output keeps its original form
+
+
+def test_a_shed_output_stays_original_in_its_conversation_only(worker):
+    """Overload decides for the conversation that received the original, not for every later one."""
+    upstream = upstream_app()
+    with serve(upstream) as up:
+        app = create_app(ProxyConfig(upstream=up, min_chars=10, max_queue=0, deadline_ms=60_000), worker=worker)
+        with serve(app) as proxy:
+            def send(body):
+                raw = json.dumps(body).encode()
+                r = httpx.post(f"{proxy}/v1/messages", content=raw, headers={"content-type": "application/json"})
+                assert r.status_code == 200
+                return raw, upstream.state.received[-1]["body"]
+
+            first = anthropic_body()
+            raw, sent = send(first)
+            assert sent == raw  # shed: the original went upstream
+            app.state.proxy.config.max_queue = 4  # the burst is over
+            later = json.loads(raw)
+            later["messages"].append({"role": "assistant", "content": [{"type": "text", "text": "Looking."}]})
+            raw2, sent2 = send(later)
+            assert sent2 == raw2  # the same conversation: its history stays byte-stable
+            other = anthropic_body()
+            for message in other["messages"]:  # another conversation: its own tool call ids
+                for block in message["content"] if isinstance(message["content"], list) else []:
+                    for key in ("id", "tool_use_id"):
+                        if key in block:
+                            block[key] = "toolu_other"
+            raw3, sent3 = send(other)
+            assert len(sent3) < len(raw3)  # compressed now
+            stats = httpx.get(f"{proxy}/stats").json()
+            assert stats["shed"] == 1 and stats["tool_outputs_compressed"] >= 1
+
+
+def test_concurrent_first_sightings_are_compressed_and_logged_once(worker, tmp_path):
+    upstream = upstream_app()
+    db = f"sqlite:///{tmp_path / 'pairs.sqlite'}"
+    with serve(upstream) as up:
+        app = create_app(ProxyConfig(upstream=up, min_chars=10, max_queue=1000, deadline_ms=60_000, log_pairs=True,
+                                     db_url=db), worker=worker)
+        with serve(app) as proxy:
+            raw = json.dumps(openai_body()).encode()
+
+            async def burst():
+                async with httpx.AsyncClient(timeout=120) as client:
+                    return await asyncio.gather(*[client.post(f"{proxy}/v1/chat/completions", content=raw,
+                                                              headers={"content-type": "application/json"})
+                                                  for _ in range(12)])
+
+            responses = asyncio.run(burst())
+            assert all(r.status_code == 200 for r in responses)
+            bodies = {r["body"] for r in upstream.state.received[-12:]}
+            assert len(bodies) == 1 and len(next(iter(bodies))) < len(raw)  # one form for all
+            deadline = time.time() + 30
+            while app.state.proxy.pairs.count() < 1 and time.time() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
+            assert app.state.proxy.pairs.count() == 1

@@ -14,6 +14,10 @@ import time
 from dataclasses import dataclass, field
 
 from whorf.proxy.forms import COMPRESSED, ORIGINAL, Form, FormCache, form_key, options_key
+
+# why an output went upstream original that says nothing about the output itself: such a decision holds for
+# the conversation that received it (its history stays byte-stable), not for every later conversation
+TRANSIENT = frozenset({"deadline", "shed", "failure", "bypass"})
 from whorf.proxy.pairs import now
 from whorf.proxy.rewrite import FINDERS, Slot, splice
 
@@ -55,13 +59,15 @@ class BodyCompressor:
             return Rewrite(raw, data)
         started = time.perf_counter()
         keys = [self.key(s.text) for s in eligible]
-        forms = await self._known(keys)
+        pins = {k: _pin(k, s) for k, s in zip(keys, eligible) if s.call}
+        forms = await self._known(keys, pins)
         new = {k: s for k, s in zip(keys, eligible) if forms.get(k) is None}
         fresh: dict[str, object] = {}
+        mine: set[str] = set()
         if new:
             reason = "bypass" if bypass else None
-            fresh = await self._decide_new(new, reason, request_id, api)
-            forms.update({k: self.forms.decide(k, f) for k, f in self._forms_of(new, fresh).items()})
+            fresh, mine = await self._decide_new(new, reason, request_id, api)
+            forms.update({k: self._record(k, f, pins.get(k)) for k, f in self._forms_of(new, fresh).items()})
         ms = (time.perf_counter() - started) * 1000
         replacements, sent, keys_sent = {}, [], []
         for k, slot in zip(keys, eligible):
@@ -71,7 +77,7 @@ class BodyCompressor:
                 sent.append({"tokens_in": form.tokens_in, "tokens_out": form.tokens_out})
                 keys_sent.append(k)
         new_items = [self._recent(new[k], fresh[k], request_id, api, ms) for k in new
-                     if forms[k].kind == COMPRESSED and k in fresh]
+                     if forms[k].kind == COMPRESSED and k in mine]  # logged by the request that compressed it
         self.stats.add(reused=len(keys) - len(new), new_outputs=len(new))
         self.stats.record(len(slots), sent, ms, 0, new=new_items)
         if bypass or not replacements:
@@ -82,10 +88,18 @@ class BodyCompressor:
             self.stats.add(unparsed=1)
             return Rewrite(raw, data)
 
-    async def _known(self, keys: list[str]) -> dict[str, Form | None]:
-        if self.forms.store is None:
-            return {k: self.forms.get(k) for k in keys}
-        return await asyncio.to_thread(lambda: {k: self.forms.get(k) for k in keys})
+    async def _known(self, keys: list[str], pins: dict[str, str]) -> dict[str, Form | None]:
+        """The form each output holds here: its conversation's own (a transient original), else the shared one."""
+        def lookup() -> dict[str, Form | None]:
+            return {k: (self.forms.get(pins[k]) if k in pins else None) or self.forms.get(k) for k in keys}
+
+        return lookup() if self.forms.store is None else await asyncio.to_thread(lookup)
+
+    def _record(self, key: str, form: Form, pin: str | None) -> Form:
+        """Record the first decision: a transient original only for its conversation (when it has a call id)."""
+        if form.kind == ORIGINAL and form.reason in TRANSIENT and pin is not None:
+            return self.forms.decide(pin, form)
+        return self.forms.decide(key, form)
 
     def _forms_of(self, new: dict[str, Slot], fresh: dict) -> dict[str, Form]:
         out = {}
@@ -109,13 +123,14 @@ class BodyCompressor:
         handle = self.originals.put(original)
         return f"{compressed}\n[shortened; full output: whorf_retrieve {handle}]"
 
-    async def _decide_new(self, new: dict[str, Slot], reason: str | None, request_id: str, api: str) -> dict:
-        """Compress the new outputs (or record why not): key -> Outcome, or Form for an original."""
+    async def _decide_new(self, new: dict[str, Slot], reason: str | None, request_id: str, api: str) -> tuple[dict, set]:
+        """Compress the new outputs (or record why not): key -> Outcome, or Form for an original; and the keys
+        this request compressed itself (others were being compressed by a concurrent request)."""
         if reason is None and self.queued >= self.config.max_queue:
             reason = "shed"
             self.stats.add(shed=1)
         if reason:
-            return {k: Form(ORIGINAL, None, reason) for k in new}
+            return {k: Form(ORIGINAL, None, reason) for k in new}, set()
         loop = asyncio.get_running_loop()
         mine = {k: s for k, s in new.items() if k not in self.inflight}
         theirs = {k: self.inflight[k] for k in new if k not in mine}
@@ -146,7 +161,7 @@ class BodyCompressor:
                 results[k] = await asyncio.wait_for(asyncio.shield(fut), timeout=deadline)
             except asyncio.TimeoutError:
                 results[k] = Form(ORIGINAL, None, "deadline")
-        return results
+        return results, {k for k in mine if not isinstance(results.get(k), Form)}
 
     def _recent(self, slot: Slot, res, request_id: str, api: str, ms: float) -> dict:
         item = {"time": time.time(), "request_id": request_id, "api": api, "tool": slot.tool, "domain": res.domain,
@@ -159,3 +174,8 @@ class BodyCompressor:
                 "decisions": json.dumps(res.decisions), "query": slot.query}])
         return item
 
+
+
+def _pin(key: str, slot: Slot) -> str:
+    """The form key of one output at its place in one conversation (its tool call's id)."""
+    return f"{key}@{slot.call}"

@@ -30,6 +30,7 @@ class Slot:
     tool: str | None
     path: Path
     query: str | None = None
+    call: str | None = None  # the tool call's id: it names this output's place in one conversation
 
 
 MAX_QUERY_CHARS = 2000
@@ -50,14 +51,16 @@ def _texts(content: Any) -> str:
     return ""
 
 
-def _content_slots(content: Any, path: Path, tool: str | None, query: str | None = None) -> list[Slot]:
+def _content_slots(content: Any, path: Path, tool: str | None, query: str | None = None,
+                   call: Any = None) -> list[Slot]:
+    call = call if isinstance(call, str) else None
     if isinstance(content, str):
-        return [Slot(content, tool, path, query)]
+        return [Slot(content, tool, path, query, call)]
     slots: list[Slot] = []
     if isinstance(content, list):
         for i, block in enumerate(content):
             if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
-                slots.append(Slot(block["text"], tool, path + (i, "text"), query))
+                slots.append(Slot(block["text"], tool, path + (i, "text"), query, call))
     return slots
 
 
@@ -105,7 +108,7 @@ def anthropic_slots(body: dict) -> list[Slot]:
             elif block.get("type") == "tool_result":
                 tool, query = seen.of(block.get("tool_use_id"))
                 slots.extend(_content_slots(block.get("content"), ("messages", m, "content", b, "content"), tool,
-                                            query))
+                                            query, block.get("tool_use_id")))
     return slots
 
 
@@ -122,7 +125,8 @@ def openai_slots(body: dict) -> list[Slot]:
         if message.get("role") == "tool":
             tool, query = seen.of(message.get("tool_call_id"))
             tool = _name(message.get("name")) or tool
-            slots.extend(_content_slots(message.get("content"), ("messages", m, "content"), tool, query))
+            slots.extend(_content_slots(message.get("content"), ("messages", m, "content"), tool, query,
+                                        message.get("tool_call_id")))
     return slots
 
 
