@@ -286,3 +286,42 @@ def test_concurrent_first_sightings_are_compressed_and_logged_once(worker, tmp_p
                 time.sleep(0.1)
             time.sleep(0.5)
             assert app.state.proxy.pairs.count() == 1
+
+
+def test_the_proxys_own_errors_come_in_the_apis_envelope(worker):
+    import anthropic
+    import openai
+
+    from servers import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    app = create_app(ProxyConfig(upstream=closed, min_chars=10), worker=worker)
+    with serve(app) as proxy:
+        r = httpx.post(f"{proxy}/v1/messages", json=anthropic_body())
+        assert r.status_code == 502 and r.json()["type"] == "error" and r.json()["error"]["type"] == "api_error"
+        r = httpx.post(f"{proxy}/v1/chat/completions", json=openai_body())
+        assert r.status_code == 502 and "upstream unreachable" in r.json()["error"]["message"]
+        client = anthropic.Anthropic(base_url=proxy, api_key="x", max_retries=0)
+        with pytest.raises(anthropic.APIStatusError) as caught:
+            client.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+        assert caught.value.status_code == 502 and "upstream unreachable" in caught.value.message
+        oai = openai.OpenAI(base_url=f"{proxy}/v1", api_key="x", max_retries=0)
+        with pytest.raises(openai.APIStatusError) as caught:
+            oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+        assert caught.value.status_code == 502 and "upstream unreachable" in caught.value.message
+
+
+def test_an_output_over_the_size_limit_is_never_sent_to_the_worker(worker):
+    upstream = upstream_app()
+    with serve(upstream) as up:
+        config = ProxyConfig(upstream=up, min_chars=10, deadline_ms=60_000)
+        config.options.max_chars = 5_000
+        app = create_app(config, worker=worker)
+        with serve(app) as proxy:
+            big = "x" * 6_000 + "\n" + TOOL_OUTPUT
+            raw = json.dumps(anthropic_body(text=big)).encode()
+            r = httpx.post(f"{proxy}/v1/messages", content=raw, headers={"content-type": "application/json"})
+            assert r.status_code == 200 and upstream.state.received[-1]["body"] == raw
+            stats = httpx.get(f"{proxy}/stats").json()
+            assert stats["new_outputs"] == 0 or stats["tool_outputs_compressed"] == 0
+            assert app.state.proxy.bodies.forms.get(app.state.proxy.bodies.key(big)).reason == "passthrough"

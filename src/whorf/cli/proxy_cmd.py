@@ -10,7 +10,7 @@ import typer
 
 from whorf.cli.app import UserError, app, err, handle_errors
 from whorf.registry import DEFAULT_MODEL
-from whorf.config import DEFAULT_BUDGET_TOKENS, DEFAULT_QUERY_BUDGET_TOKENS
+from whorf.proxy.config import ProxyConfig
 
 pairs_app = typer.Typer(help="The proxy's pair log (original, compressed) as training data.", no_args_is_help=True)
 app.add_typer(pairs_app, name="pairs")
@@ -20,31 +20,32 @@ app.add_typer(pairs_app, name="pairs")
 @handle_errors
 def proxy(
     upstream: str = typer.Option(..., "--upstream", help="The LLM API to forward to, e.g. https://api.anthropic.com"),
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (loopback by default)."),
-    port: int = typer.Option(8787, "--port"),
+    host: str = typer.Option(ProxyConfig.host, "--host", help="Interface to bind (loopback by default)."),
+    port: int = typer.Option(ProxyConfig.port, "--port"),
     log_pairs: bool = typer.Option(False, "--log-pairs", help="Record every (original, compressed) pair in the database."),
     db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL of the pair log (default: SQLite in ~/.cache/whorf)."),
-    min_chars: int = typer.Option(400, "--min-chars", help="Leave tool outputs shorter than this untouched."),
+    min_chars: int = typer.Option(ProxyConfig.min_chars, "--min-chars", help="Leave tool outputs shorter than this untouched."),
     exclude_tool: List[str] = typer.Option([], "--exclude-tool", help="Never compress outputs of this tool (repeatable)."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Keep this fraction of words."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Keep words scoring above this."),
-    deadline_ms: float = typer.Option(2000, "--deadline-ms", help="Past this, forward the original (counted as a failure)."),
-    max_queue: int = typer.Option(4, "--max-queue", help="With this many requests already waiting for compression, forward new ones uncompressed at once."),
+    deadline_ms: float = typer.Option(ProxyConfig.deadline_ms, "--deadline-ms", help="Past this, forward the original (counted as a failure)."),
+    max_queue: int = typer.Option(ProxyConfig.max_queue, "--max-queue", help="With this many requests already waiting for compression, forward new ones uncompressed at once."),
     retrieve: bool = typer.Option(False, "--retrieve", help="Offer the model a whorf_retrieve tool that returns what was cut."),
     persist_forms: bool = typer.Option(False, "--persist-forms", help="Remember each output's form in the database (stable across restarts)."),
-    cache_mb: int = typer.Option(256, "--cache-mb", help="Memory bound of the cache of compressed outputs."),
-    kill_after_s: float = typer.Option(30.0, "--kill-after-s", help="Restart the compression worker when one job runs this long."),
+    cache_mb: int = typer.Option(ProxyConfig.cache_bytes // 2**20, "--cache-mb", help="Memory bound of the cache of compressed outputs."),
+    kill_after_s: float = typer.Option(ProxyConfig.kill_after_s, "--kill-after-s", help="Restart the compression worker when one job runs this long."),
     dashboard_token: Optional[str] = typer.Option(None, "--dashboard-token", help="Also serve /dashboard to non-loopback hosts that pass this token."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m"),
-    runtime: str = typer.Option("auto", "--runtime", help="auto (shipped int8 ONNX graph, no torch needed), torch, torch-bf16, onnx or onnx-int8."),
-    queries: bool = typer.Option(True, "--queries/--no-queries", help="Read the agent's intent from the conversation: over the budget the least relevant units go first."),
-    budget: int = typer.Option(DEFAULT_BUDGET_TOKENS, "--budget", min=1, help="Tokens an output may keep after lossless re-encoding."),
-    query_budget: int = typer.Option(DEFAULT_QUERY_BUDGET_TOKENS, "--query-budget", min=1, help="The budget of an output the agent's intent names something in."),
+    model: str = typer.Option(ProxyConfig.model, "--model", "-m"),
+    runtime: str = typer.Option(ProxyConfig.runtime, "--runtime", help="auto (shipped int8 ONNX graph, no torch needed), torch, torch-bf16, onnx or onnx-int8."),
+    upstream_timeout: float = typer.Option(ProxyConfig.upstream_timeout, "--upstream-timeout", help="Seconds to wait for the upstream (a 504 in the API's own error format after)."),
+    queries: bool = typer.Option(ProxyConfig.queries, "--queries/--no-queries", help="Read the agent's intent from the conversation: over the budget the least relevant units go first."),
+    budget: int = typer.Option(ProxyConfig.budget_tokens, "--budget", min=1, help="Tokens an output may keep after lossless re-encoding."),
+    query_budget: int = typer.Option(ProxyConfig.query_budget_tokens, "--query-budget", min=1, help="The budget of an output the agent's intent names something in."),
 ) -> None:
     """Run the compressing proxy between an agent and its LLM API (Anthropic and OpenAI formats)."""
     import uvicorn
 
-    from whorf.proxy.app import ProxyConfig, create_app
+    from whorf.proxy.app import create_app
     from whorf.proxy.guard import redact_url
 
     if not upstream.startswith(("http://", "https://")):
@@ -53,7 +54,8 @@ def proxy(
                          exclude_tools=tuple(exclude_tool), rate=rate, threshold=threshold, deadline_ms=deadline_ms, max_queue=max_queue,
                          model=model, runtime=runtime, retrieve=retrieve, persist_forms=persist_forms,
                          cache_bytes=cache_mb * 2**20, kill_after_s=kill_after_s, dashboard_token=dashboard_token,
-                         queries=queries, budget_tokens=budget, query_budget_tokens=query_budget)
+                         queries=queries, budget_tokens=budget, query_budget_tokens=query_budget,
+                         upstream_timeout=upstream_timeout)
     application = create_app(config)
     err.print(f"whorf proxy on http://{host}:{port} -> {redact_url(upstream)} (dashboard: http://{host}:{port}/dashboard)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -14,7 +14,6 @@ import asyncio
 import os
 import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from importlib import resources
 
 import httpx
@@ -22,9 +21,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from whorf.config import DEFAULT_BUDGET_TOKENS, DEFAULT_QUERY_BUDGET_TOKENS, CompressOptions
-from whorf.registry import DEFAULT_MODEL
+
 from whorf.proxy.compress import BodyCompressor
+from whorf.proxy.config import ProxyConfig
 from whorf.proxy.forms import FormCache
 from whorf.proxy.guard import host_is_loopback, redact_url, token_matches, upstream_url
 from whorf.proxy.pairs import PairLog
@@ -36,40 +35,6 @@ ROUTES = {("POST", "/v1/messages"): "anthropic", ("POST", "/v1/chat/completions"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
 BYPASS_HEADER = "x-whorf-bypass"
-
-
-@dataclass
-class ProxyConfig:
-    upstream: str
-    host: str = "127.0.0.1"
-    port: int = 8787
-    log_pairs: bool = False
-    db_url: str | None = None
-    persist_forms: bool = False  # record each output's form in the database too (survives restarts)
-    min_chars: int = 400
-    exclude_tools: tuple[str, ...] = ()
-    rate: float | None = None
-    threshold: float | None = None
-    deadline_ms: float = 2000.0
-    max_queue: int = 4  # requests waiting for compression beyond this are forwarded at once (shed)
-    kill_after_s: float = 30.0  # a compression running this long is killed (worker restarted)
-    cache_bytes: int = 256 * 2**20  # bound of the in-memory forms cache
-    retrieve: bool = False  # add the whorf_retrieve tool and answer it
-    dashboard_token: str | None = None  # lets non-loopback Host headers read /dashboard and /api/recent
-    pair_retry_s: float = 120.0  # how long a pair row is retried while the database is busy
-    upstream_timeout: float = 600.0
-    model: str = DEFAULT_MODEL
-    runtime: str = "auto"
-    # build each output's query from the conversation (the agent's intent); over the budget the units least
-    # relevant to it go first, and an output the query names something in gets query_budget_tokens
-    queries: bool = True
-    budget_tokens: int | None = DEFAULT_BUDGET_TOKENS
-    query_budget_tokens: int | None = DEFAULT_QUERY_BUDGET_TOKENS
-    options: CompressOptions = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.options = CompressOptions(rate=self.rate, threshold=self.threshold, budget_tokens=self.budget_tokens,
-                                       query_budget_tokens=self.query_budget_tokens)
 
 
 class Proxy:
@@ -95,8 +60,7 @@ class Proxy:
                               request.scope.get("query_string", b""))
         if target is None:
             self.stats.add(refused_paths=1)
-            return JSONResponse({"error": {"type": "whorf_proxy_error", "message": "only relative paths are forwarded"}},
-                                status_code=400)
+            return error_response(request.url.path, 400, "invalid_request_error", "only relative paths are forwarded")
         body = await request.body()
         api = ROUTES.get((request.method, request.url.path.rstrip("/")))
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
@@ -120,10 +84,20 @@ class Proxy:
         upstream = self.client.build_request(method, target, headers=headers, content=body)
         try:
             response = await self.client.send(upstream, stream=True)
+        except httpx.TimeoutException as exc:
+            return error_response(target.path, 504, "timeout_error",
+                                  f"whorf proxy: the upstream did not answer in time ({type(exc).__name__})")
         except httpx.HTTPError as exc:
-            message = f"upstream unreachable: {type(exc).__name__}"
-            return JSONResponse({"error": {"type": "whorf_proxy_error", "message": message}}, status_code=502)
+            return error_response(target.path, 502, "api_error", f"whorf proxy: upstream unreachable ({type(exc).__name__})")
         return relay(response)
+
+
+def error_response(path: str, status: int, kind: str, message: str) -> JSONResponse:
+    """An error the proxy itself answers, in the envelope of the API the client speaks (its SDK parses it):
+    Anthropic's ``{"type": "error", "error": {...}}`` on /v1/messages, OpenAI's ``{"error": {...}}`` elsewhere."""
+    if path.rstrip("/").endswith("/messages"):
+        return JSONResponse({"type": "error", "error": {"type": kind, "message": message}}, status_code=status)
+    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": None}}, status_code=status)
 
 
 def relay(response: httpx.Response) -> StreamingResponse:

@@ -61,6 +61,9 @@ class BodyCompressor:
         keys = [self.key(s.text) for s in eligible]
         pins = {k: _pin(k, s) for k, s in zip(keys, eligible) if s.call}
         forms = await self._known(keys, pins)
+        for k, s in zip(keys, eligible):  # over the size limit: never copied to the worker
+            if forms.get(k) is None and len(s.text) > self.config.options.max_chars:
+                forms[k] = self.forms.decide(k, Form(ORIGINAL, None, "passthrough"))
         new = {k: s for k, s in zip(keys, eligible) if forms.get(k) is None}
         fresh: dict[str, object] = {}
         mine: set[str] = set()
