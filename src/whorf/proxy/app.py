@@ -61,12 +61,18 @@ class Proxy:
         if target is None:
             self.stats.add(refused_paths=1)
             return error_response(request.url.path, 400, "invalid_request_error", "only relative paths are forwarded")
-        body = await request.body()
-        api = ROUTES.get((request.method, request.url.path.rstrip("/")))
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
                    if k.decode("latin-1").lower() not in HOP_BY_HOP and k.decode("latin-1").lower() != BYPASS_HEADER]
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.config.max_body_bytes:  # streamed through, never held
+            self.stats.add(too_large=1)
+            return await self.send(request.method, target, headers + [("content-length", declared)], request.stream())
+        body = await request.body()
+        api = ROUTES.get((request.method, request.url.path.rstrip("/")))
         rewrite = None
-        if api and not request.headers.get("content-encoding"):
+        if api and len(body) > self.config.max_body_bytes:
+            self.stats.add(too_large=1)
+        elif api and not request.headers.get("content-encoding"):
             bypass = request.headers.get(BYPASS_HEADER) == "1"
             if bypass:
                 self.stats.add(bypassed=1)
@@ -80,7 +86,8 @@ class Proxy:
                 return handled
         return await self.send(request.method, target, headers, body)
 
-    async def send(self, method: str, target: httpx.URL, headers: list, body: bytes) -> Response:
+    async def send(self, method: str, target: httpx.URL, headers: list, body) -> Response:
+        """Forward to the upstream (``body``: bytes, or the client's stream) and relay its answer."""
         upstream = self.client.build_request(method, target, headers=headers, content=body)
         try:
             response = await self.client.send(upstream, stream=True)

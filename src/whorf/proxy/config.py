@@ -31,6 +31,9 @@ class ProxyConfig:
     dashboard_token: str | None = None  # lets non-loopback Host headers read /dashboard and /api/recent
     pair_retry_s: float = 120.0  # how long a pair row is retried while the database is busy
     upstream_timeout: float = 600.0
+    # a body over this is forwarded as the client sent it, never parsed (parsing a huge body costs many
+    # times its size in memory, and the allocator does not give all of it back)
+    max_body_bytes: int = 64 * 2**20
     model: str = DEFAULT_MODEL
     runtime: str = "auto"
     # build each output's query from the conversation (the agent's intent); over the budget the units least

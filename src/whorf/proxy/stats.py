@@ -25,6 +25,7 @@ class ProxyStats:
     new_outputs: int = 0  # tool outputs seen for the first time
     unparsed: int = 0  # bodies forwarded unchanged: not JSON, unexpected shape, or not rewritable
     refused_paths: int = 0  # requests refused because the path was not relative
+    too_large: int = 0  # bodies over max_body_bytes, forwarded unchanged without being parsed
     retrievals: int = 0  # whorf_retrieve calls answered (a sign of over-compression)
     started: float = field(default_factory=time.time)
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=5000))
@@ -77,6 +78,7 @@ class ProxyStats:
                 "new_outputs": self.new_outputs,
                 "unparsed": self.unparsed,
                 "refused_paths": self.refused_paths,
+                "too_large": self.too_large,
                 "retrievals": self.retrievals,
                 "latency_ms": {"p50": float(np.percentile(lat, 50)), "p90": float(np.percentile(lat, 90)),
                                "p99": float(np.percentile(lat, 99)), "max": float(lat.max())},

@@ -1,0 +1,83 @@
+"""Faults cost nothing: the real `whorf proxy` process, a 200 MB request, and what memory it holds after."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import psutil
+import pytest
+
+from conftest import TOOL_OUTPUT
+from servers import free_port, serve, upstream_app
+
+MB = 2**20
+
+
+def _rss(pid: int) -> tuple[int, int]:
+    """(proxy RSS, its worker processes' RSS) in bytes."""
+    proc = psutil.Process(pid)
+    return proc.memory_info().rss, sum(c.memory_info().rss for c in proc.children(recursive=True))
+
+
+def _body(text: str, call: str) -> bytes:
+    return json.dumps({"model": "m", "max_tokens": 10, "messages": [
+        {"role": "user", "content": "Why did it fail?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": call, "name": "bash", "input": {"command": "run"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call, "content": text}]}]}).encode()
+
+
+@pytest.fixture()
+def proxy_process(tmp_path):
+    upstream = upstream_app()
+    with serve(upstream) as up:
+        port = free_port()
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "whorf", "proxy", "--upstream", up, "--port", str(port)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{url}/stats", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            proc.kill()
+            raise RuntimeError(proc.stderr.read().decode())
+        try:
+            yield url, upstream, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def test_a_200_mb_request_passes_through_and_the_memory_comes_back(proxy_process):
+    url, upstream, proc = proxy_process
+    small = _body(TOOL_OUTPUT * 3, "toolu_a")
+    assert httpx.post(f"{url}/v1/messages", content=small, timeout=60).status_code == 200
+    time.sleep(1)
+    idle_proxy, idle_worker = _rss(proc.pid)
+    huge = _body("x" * (200 * MB), "toolu_b")
+    r = httpx.post(f"{url}/v1/messages", content=huge, timeout=300, headers={"content-type": "application/json"})
+    assert r.status_code == 200
+    assert len(upstream.state.received[-1]["body"]) == len(huge)  # the client's bytes, whole
+    upstream.state.received.clear()
+    del huge
+    time.sleep(1)
+    after_proxy, after_worker = _rss(proc.pid)
+    assert after_proxy - idle_proxy < 50 * MB, (idle_proxy / MB, after_proxy / MB)
+    assert after_worker - idle_worker < 100 * MB, (idle_worker / MB, after_worker / MB)
+    # compression goes on: the next new output is compressed within the deadline
+    started = time.perf_counter()
+    nxt = _body(TOOL_OUTPUT * 4, "toolu_c")
+    assert httpx.post(f"{url}/v1/messages", content=nxt, timeout=60).status_code == 200
+    assert time.perf_counter() - started < 2.0
+    assert len(upstream.state.received[-1]["body"]) < len(nxt)
+    stats = httpx.get(f"{url}/stats").json()
+    assert stats["too_large"] == 1 and stats["failures"] == 0
