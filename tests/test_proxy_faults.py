@@ -81,3 +81,13 @@ def test_a_200_mb_request_passes_through_and_the_memory_comes_back(proxy_process
     assert len(upstream.state.received[-1]["body"]) < len(nxt)
     stats = httpx.get(f"{url}/stats").json()
     assert stats["too_large"] == 1 and stats["failures"] == 0
+
+
+def test_a_garbage_pair_database_at_start_is_one_clear_error_naming_it(tmp_path):
+    bad = tmp_path / "pairs.sqlite"
+    bad.write_bytes(b"garbage" * 300)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run([sys.executable, "-m", "whorf", "proxy", "--upstream", "http://127.0.0.1:9", "--log-pairs",
+                          "--db", f"sqlite:///{bad}"], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert str(bad) in run.stderr and "--log-pairs" in run.stderr and "Traceback" not in run.stderr

@@ -56,7 +56,12 @@ def proxy(
                          cache_bytes=cache_mb * 2**20, kill_after_s=kill_after_s, dashboard_token=dashboard_token,
                          queries=queries, budget_tokens=budget, query_budget_tokens=query_budget,
                          upstream_timeout=upstream_timeout)
-    application = create_app(config)
+    from whorf.proxy.pairs import PairLogError
+
+    try:
+        application = create_app(config)
+    except PairLogError as exc:
+        raise UserError(str(exc)) from None
     err.print(f"whorf proxy on http://{host}:{port} -> {redact_url(upstream)} (dashboard: http://{host}:{port}/dashboard)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from sqlalchemy import DateTime, Float, Integer, String, Text, create_engine, event, func, inspect, select
 from sqlalchemy import text as sql_text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from whorf.registry import cache_dir
@@ -71,6 +71,10 @@ def default_url() -> str:
     return f"sqlite:///{path}"
 
 
+class PairLogError(RuntimeError):
+    """The pair database cannot be used; the message names it and what to do."""
+
+
 class PairLog:
     def __init__(self, url: str | None = None):
         self.url = url or default_url()
@@ -79,8 +83,17 @@ class PairLog:
                                     connect_args={"timeout": 1} if sqlite else {}, pool_pre_ping=not sqlite)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
-        self._add_missing_columns()
+        try:
+            Base.metadata.create_all(self.engine)
+            self._add_missing_columns()
+        except SQLAlchemyError as exc:
+            from whorf.proxy.guard import redact_url
+
+            self.engine.dispose()
+            cause = getattr(exc, "orig", None) or exc
+            raise PairLogError(
+                f"the pair database {self.url if sqlite else redact_url(self.url)} cannot be used ({type(cause).__name__}: {cause}); repair or move it aside, pass another --db, or start without --log-pairs, "
+                "--persist-forms and --retrieve") from None
 
     def _add_missing_columns(self) -> None:
         """A pair log made before a column existed gets it (nullable), so old logs stay usable."""
