@@ -72,6 +72,10 @@ def test_anthropic_sdk(stack, stream):
     if retrieve:  # the continuation carried the original, and the history before it unchanged
         last = json.loads(upstream.state.received[-1]["body"])
         assert last["messages"][:3] == first["messages"] and last["messages"][-1]["content"][0]["content"] == TOOL_OUTPUT
+        from whorf.store import Store, retrieve as from_store
+
+        handle = compressed.rsplit("whorf_retrieve ", 1)[1].rstrip("]")
+        assert from_store(handle, Store()) == TOOL_OUTPUT  # `whorf retrieve` finds what the model was shown
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])

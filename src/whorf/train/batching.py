@@ -1,4 +1,4 @@
-"""Batches of training windows and the loss (seed section "Loss function").
+"""Batches of training windows and the teacher's training loss:
 
     loss = mean(CE(token_logits, labels) * w) + span_weight * BCE(span, keep_mask)
 
@@ -18,6 +18,7 @@ from whorf.train.examples import IGNORE, Example
 
 
 def loss_fn(out: modeling.Output, labels: torch.Tensor, weights: torch.Tensor, span_weight: float) -> torch.Tensor:
+    """The loss above, over the valid (word) tokens of a batch."""
     valid = labels != IGNORE
     ce = F.cross_entropy(out.token_logits.float().view(-1, 2), labels.clamp(min=0).view(-1), reduction="none")
     token_loss = (ce * weights.view(-1))[valid.view(-1)].mean()
@@ -29,7 +30,7 @@ def loss_fn(out: modeling.Output, labels: torch.Tensor, weights: torch.Tensor, s
 def collate(batch: list[Example], pad: int) -> dict[str, torch.Tensor]:
     """Right-padded tensors: ids with the pad id, labels with the ignore index, weights with 0."""
 
-    def padded(field: str, value, dtype) -> torch.Tensor:
+    def padded(field: str, value: float, dtype: torch.dtype) -> torch.Tensor:
         return pad_sequence([torch.tensor(getattr(e, field), dtype=dtype) for e in batch], batch_first=True, padding_value=value)
 
     ids = padded("ids", pad, torch.long)
@@ -46,16 +47,3 @@ def batches(examples: list[Example], size: int, seed: int) -> list[list[int]]:
     order = get_length_grouped_indices([len(e.ids) for e in examples], size, generator=generator)
     return [order[i:i + size] for i in range(0, len(order), size)]
 
-
-def optimiser(net: modeling.DualHead, lr: float, head_lr: float, total_steps: int, warmup: float):
-    """AdamW over the LoRA weights (``lr``) and both heads (``head_lr``), cosine schedule with warmup.
-    Everything else is frozen. Returns (optimizer, scheduler, trainable parameters)."""
-    from transformers import get_cosine_schedule_with_warmup
-
-    for name, p in net.named_parameters():
-        p.requires_grad = "lora_" in name or name.startswith(modeling.HEADS)
-    lora = [p for n, p in net.named_parameters() if p.requires_grad and "lora_" in n]
-    heads = [p for n, p in net.named_parameters() if p.requires_grad and "lora_" not in n]
-    optimizer = torch.optim.AdamW([{"params": lora, "lr": lr}, {"params": heads, "lr": head_lr}], weight_decay=0.01)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, int(warmup * total_steps), max(total_steps, 1))
-    return optimizer, scheduler, lora + heads

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -26,9 +27,12 @@ def exists(ckpt: Path) -> bool:
     return (ckpt / "state.json").is_file()
 
 
-def save(ckpt: Path, net, optimizer, scheduler, state: dict) -> None:
+def save(ckpt: Path, weights: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer, scheduler: Any,
+         state: dict) -> None:
+    """Write ``weights`` (what ``modeling.load_trainable`` reads back), the optimiser, schedule and RNG state,
+    then ``state``."""
     ckpt.mkdir(parents=True, exist_ok=True)
-    save_file(modeling.trainable_state(net), str(ckpt / "weights.safetensors"))
+    save_file(weights, str(ckpt / "weights.safetensors"))
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state()}, ckpt / "optim.pt")
     tmp = ckpt / "state.json.tmp"
@@ -36,7 +40,8 @@ def save(ckpt: Path, net, optimizer, scheduler, state: dict) -> None:
     tmp.replace(ckpt / "state.json")
 
 
-def resume(ckpt: Path, net, optimizer, scheduler) -> dict:
+def resume(ckpt: Path, net: modeling.DualHead, optimizer: torch.optim.Optimizer, scheduler: Any) -> dict:
+    """Load a checkpoint into ``net``, ``optimizer`` and ``scheduler`` and restore the RNG; returns the state."""
     modeling.load_trainable(net, load_file(str(ckpt / "weights.safetensors")))
     extra = torch.load(ckpt / "optim.pt", weights_only=True)
     optimizer.load_state_dict(extra["optimizer"])

