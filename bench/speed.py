@@ -53,6 +53,15 @@ def prose_texts() -> list[str]:
     return [p.read_text() for p in sorted((ROOT / "docs").glob("*.md"))] + [(ROOT / "README.md").read_text()]
 
 
+def _words_share(text: str) -> float:
+    """The share of ``text``'s characters its structural plan hands to the word model."""
+    from whorf import structure
+    from whorf.domain import route
+
+    plan = structure.plan(text, route(text))
+    return sum(p.end - p.start for p in plan.pieces if p.kind == "words") / max(1, len(text))
+
+
 def sized(texts: list[str], tokens: int, count, sep: str) -> str:
     """Concatenate texts until about ``tokens`` backbone tokens."""
     parts, total, i = [], 0, 0
@@ -246,10 +255,7 @@ def main() -> None:
     count = comps["auto (default)"].scorer.tokens.count
     prose = sized(prose_texts(), 10_000, count, "\n\n")
     outputs = tool_outputs()
-    from whorf import domain as domains
-
-    route = domains.route
-    read_as_words = [o for o in outputs if route(o) == "prose"] or outputs  # outputs the word model reads
+    read_as_words = [o for o in outputs if _words_share(o) > 0.8] or [prose]  # outputs the word model reads
     one_k = sized(read_as_words, 1_000, count, "\n")
     results["inputs"] = {"prose_tokens": count(prose.split()), "output_1k_tokens": count(one_k.split()),
                          "tool_outputs": len(outputs), "output_1k_domain": comps["auto (default)"].compress(one_k).stats.domain,
