@@ -325,3 +325,22 @@ def test_an_output_over_the_size_limit_is_never_sent_to_the_worker(worker):
             stats = httpx.get(f"{proxy}/stats").json()
             assert stats["new_outputs"] == 0 or stats["tool_outputs_compressed"] == 0
             assert app.state.proxy.bodies.forms.get(app.state.proxy.bodies.key(big)).reason == "passthrough"
+
+
+def test_a_hanging_upstream_gets_a_504_in_the_apis_envelope_after_the_timeout(worker):
+    from fastapi import FastAPI
+
+    slow = FastAPI()
+
+    @slow.post("/v1/messages")
+    async def hang():
+        await asyncio.sleep(5)
+        return {}
+
+    with serve(slow) as up:
+        app = create_app(ProxyConfig(upstream=up, min_chars=10, upstream_timeout=0.5), worker=worker)
+        with serve(app) as proxy:
+            started = time.perf_counter()
+            r = httpx.post(f"{proxy}/v1/messages", json=anthropic_body(), timeout=30)
+            assert r.status_code == 504 and r.json()["error"]["type"] == "timeout_error"
+            assert time.perf_counter() - started < 4

@@ -25,7 +25,7 @@ from starlette.background import BackgroundTask
 from whorf.proxy.compress import BodyCompressor
 from whorf.proxy.config import ProxyConfig
 from whorf.proxy.forms import FormCache
-from whorf.proxy.guard import host_is_loopback, redact_url, token_matches, upstream_url
+from whorf.proxy.guard import error_response, host_is_loopback, redact_url, token_matches, upstream_url
 from whorf.proxy.pairs import PairLog
 from whorf.proxy.stats import ProxyStats
 from whorf.proxy.worker import CompressionWorker, ModelSpec, factory_for
@@ -97,14 +97,6 @@ class Proxy:
         except httpx.HTTPError as exc:
             return error_response(target.path, 502, "api_error", f"whorf proxy: upstream unreachable ({type(exc).__name__})")
         return relay(response)
-
-
-def error_response(path: str, status: int, kind: str, message: str) -> JSONResponse:
-    """An error the proxy itself answers, in the envelope of the API the client speaks (its SDK parses it):
-    Anthropic's ``{"type": "error", "error": {...}}`` on /v1/messages, OpenAI's ``{"error": {...}}`` elsewhere."""
-    if path.rstrip("/").endswith("/messages"):
-        return JSONResponse({"type": "error", "error": {"type": kind, "message": message}}, status_code=status)
-    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": None}}, status_code=status)
 
 
 def relay(response: httpx.Response) -> StreamingResponse:

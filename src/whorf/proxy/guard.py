@@ -7,6 +7,7 @@ import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from fastapi.responses import JSONResponse
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -71,3 +72,11 @@ def upstream_url(base: httpx.URL, raw_path: bytes, query: bytes) -> httpx.URL | 
     if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
         return None
     return url
+
+
+def error_response(path: str, status: int, kind: str, message: str) -> JSONResponse:
+    """An error the proxy itself answers, in the envelope of the API the client speaks (its SDK parses it):
+    Anthropic's ``{"type": "error", "error": {...}}`` on /v1/messages, OpenAI's ``{"error": {...}}`` elsewhere."""
+    if path.rstrip("/").endswith("/messages"):
+        return JSONResponse({"type": "error", "error": {"type": kind, "message": message}}, status_code=status)
+    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": None}}, status_code=status)

@@ -188,9 +188,9 @@ async def answer_with_retrieval(proxy, api: str, target: httpx.URL, headers: lis
         try:
             response = await proxy.client.send(request)
         except httpx.HTTPError as exc:
-            message = f"upstream unreachable: {type(exc).__name__}"
-            return Response(json.dumps({"error": {"type": "whorf_proxy_error", "message": message}}), 502,
-                            media_type="application/json")
+            from whorf.proxy.guard import error_response
+
+            return error_response(target.path, 502, "api_error", f"whorf proxy: upstream unreachable ({type(exc).__name__})")
         if response.status_code != 200:
             break
         try:
