@@ -214,8 +214,11 @@ def summary_lines(results: dict) -> list[str]:
                                                                for k, v in results["ratios"].items()) + "."]
     cold = ", ".join(f"{name} {row['median_s']:.3f} s" for name, row in results["cold_start"].items())
     md += ["", f"Cold start, fresh processes, median: {cold}."]
-    if "install" in results:
-        md += ["", f"A fresh `pip install .` without extras: {results['install']}."]
+    inst = results.get("install")
+    if inst and "mb" in inst:
+        md += ["", f"A fresh `pip install .` without extras: {inst['mb']:.0f} MB, torch "
+               f"{'installed' if inst['torch_installed'] else 'not installed'}, compresses offline: "
+               f"{'yes' if inst['compresses_offline'] else 'no'}."]
     return md
 
 
