@@ -71,9 +71,10 @@ def train(
     seed: int = typer.Option(TrainConfig.seed, "--seed"),
     max_rows_per_file: Optional[int] = typer.Option(TrainConfig.max_rows_per_file, "--max-rows-per-file", help="Cap training rows per file (by text hash)."),
     threads: Optional[int] = threads_option(TrainConfig),
-    target_keep_rate: Optional[float] = typer.Option(TrainConfig.target_keep_rate, "--target-keep-rate", help="Calibrate per-domain thresholds so held-out keep_rate stays within this."),
+    target_keep_rate: Optional[float] = typer.Option(TrainConfig.target_keep_rate, "--target-keep-rate", help="Calibrate per-domain thresholds on the validation split so keep_rate stays within this."),
 ) -> None:
-    """Fine-tune a compressor: LoRA on the encoder, both heads from scratch, held-out eval each epoch."""
+    """Fine-tune a compressor: LoRA on the encoder, both heads from scratch; the validation split picks the
+    epoch and the calibration, the held-out split is evaluated once at the end."""
     from whorf.train.trainer import train as run
 
     require_files(data)
