@@ -9,25 +9,26 @@ from typing import List, Optional
 import typer
 
 from whorf.cli.app import app, err, handle_errors, require_files
+from whorf.loop.config import DEFAULT_START, EPOCHS_PER_GENERATION, LoopConfig
 
 
 @app.command()
 @handle_errors
 def selflabel(
-    model: str = typer.Option("whorf-mini", "--model", "-m", help="Start model (generation 0)."),
+    model: str = typer.Option(DEFAULT_START, "--model", "-m", help="Start model (generation 0)."),
     data: List[Path] = typer.Option(..., "--data", "-d", help="Training texts (pairs or unlabelled; references are replaced by self-labels)."),
     out: Path = typer.Option(..., "--out", "-o", help="Loop directory (loop.json, loop.md, gen*/, best)."),
-    generations: int = typer.Option(3, "--generations", "-g"),
+    generations: int = typer.Option(LoopConfig.generations, "--generations", "-g"),
     eval_data: List[Path] = typer.Option([], "--eval", help="Evaluation files (held-out split; heretic files whole)."),
-    min_ratio: float = typer.Option(1.2, "--min-ratio", help="Keep self-labels compressing at least this much (chars)."),
-    min_chars: int = typer.Option(30, "--min-chars", help="Ignore texts shorter than this."),
-    epochs: int = typer.Option(1, "--epochs", help="Epochs per generation."),
+    min_ratio: float = typer.Option(LoopConfig.min_ratio, "--min-ratio", help="Keep self-labels compressing at least this much (chars)."),
+    min_chars: int = typer.Option(LoopConfig.min_chars, "--min-chars", help="Ignore texts shorter than this."),
+    epochs: int = typer.Option(EPOCHS_PER_GENERATION, "--epochs", help="Epochs per generation."),
     max_rows_per_file: Optional[int] = typer.Option(None, "--max-rows-per-file", help="Texts self-labelled per source file each generation (chosen by text hash)."),
-    eval_rows: int = typer.Option(150, "--eval-rows", help="Rows per evaluation file."),
+    eval_rows: int = typer.Option(LoopConfig.eval_rows, "--eval-rows", help="Rows per evaluation file."),
 ) -> None:
     """Iterative self-labeling: the model + override labels the data, the next generation learns from it."""
-    from whorf.loop.selflabel import LoopConfig, run_loop
-    from whorf.train.trainer import TrainConfig
+    from whorf.loop.selflabel import run_loop
+    from whorf.train.loop import TrainConfig
 
     require_files([*data, *eval_data])
     cfg = LoopConfig(start=model, data=[str(d) for d in data], out=str(out), generations=generations,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable
 
@@ -20,22 +20,8 @@ import numpy as np
 
 from whorf import data as datasets
 from whorf.eval.metrics import mk_in_ref
+from whorf.loop.config import LoopConfig
 from whorf.train.trainer import TrainConfig, train
-
-
-@dataclass
-class LoopConfig:
-    start: str  # model name or directory: generation 0
-    data: list[str]
-    out: str
-    generations: int = 3
-    eval_data: list[str] = field(default_factory=list)  # held-out split of these, heretic files whole
-    min_ratio: float = 1.2  # seed's filter: len(text) / len(reference)
-    min_chars: int = 30
-    tolerance: float = 0.005
-    eval_rows: int = 150
-    max_rows_per_file: int | None = None  # texts self-labelled per source file (by text hash)
-    train: TrainConfig | None = None  # hyperparameters for every generation (data/out/name are set here)
 
 
 def self_label(model: str, rows: list[datasets.Row], out: Path, cfg: LoopConfig) -> dict:
