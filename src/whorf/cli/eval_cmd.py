@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
+from whorf.eval.config import EvalConfig
 from whorf.cli.app import UserError, app, err, handle_errors, require_files
-from whorf.registry import DEFAULT_MODEL
 
 
 @app.command("eval")
@@ -17,23 +17,23 @@ from whorf.registry import DEFAULT_MODEL
 def evaluate(
     data: List[Path] = typer.Option([], "--data", "-d", help="Datasets: any format the training loaders accept (text-only rows get label-free metrics)."),
     heretic: List[Path] = typer.Option([], "--heretic", help="Heretic datasets (dense must-keep); files named *heretic* are detected too."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Model name or directory (default: the shipped default)."),
+    model: str = typer.Option(EvalConfig.model, "--model", "-m", help="Model name or directory (default: the shipped default)."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Evaluate in rate mode at this keep rate."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Evaluate at this threshold (default: the model's)."),
-    baselines: bool = typer.Option(True, "--baselines/--no-baselines", help="Also run identity, head+tail, regex-only and random+override."),
+    baselines: bool = typer.Option(EvalConfig.baselines, "--baselines/--no-baselines", help="Also run identity, head+tail, regex-only and random+override."),
     report: Optional[Path] = typer.Option(None, "--report", help="Directory for report.json, report.md and PNG plots."),
-    split: str = typer.Option("all", "--split", help="all, held-out (the fixed 10% split by text hash that training never sees or chooses with) or validation."),
+    split: str = typer.Option(EvalConfig.split, "--split", help="all, held-out (the fixed 10% split by text hash that training never sees or chooses with) or validation."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many rows per dataset."),
-    runtime: str = typer.Option("torch", "--runtime"),
+    runtime: str = typer.Option(EvalConfig.runtime, "--runtime"),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="sentence-transformers model dir for sem_sim (default: offline all-MiniLM-L6-v2)."),
-    curve_rows: int = typer.Option(150, "--curve-rows", help="Rows per dataset for the trade-off curves (0: no curves)."),
+    curve_rows: int = typer.Option(EvalConfig.curve_rows, "--curve-rows", help="Rows per dataset for the trade-off curves (0: no curves)."),
     compare: Optional[Path] = typer.Option(None, "--compare", help="An older report.json to flag regressions against."),
     fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="Exit with code 3 when --compare finds a regression."),
     gate: Optional[str] = typer.Option(None, "--gate", help="Also hold this faster runtime (e.g. onnx-int8) to the fp32 model's decisions; exit 4 when it fails."),
 ) -> None:
     """Evaluate a model: exact_keep_pct, keep_rate, sem_sim, F1, with and without the override, vs baselines."""
     from whorf.eval import report as reports
-    from whorf.eval.runner import MODEL_ALONE, EvalConfig, run
+    from whorf.eval.runner import MODEL_ALONE, run
 
     if not data and not heretic:
         raise UserError("give at least one --data or --heretic file")

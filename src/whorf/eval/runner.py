@@ -6,13 +6,13 @@ scores, so the trade-off curves cost no extra model passes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from whorf import data as datasets
-from whorf.registry import DEFAULT_MODEL
+from whorf.eval.config import EvalConfig
 from whorf.data.labels import label
 from whorf.decide import decide
 from whorf.eval import baselines, metrics
@@ -22,24 +22,6 @@ SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 MODEL, MODEL_ALONE = "whorf", "whorf (no override)"
 HEAD_TAIL, REGEX, RANDOM, IDENTITY = "head+tail lines", "must-keep regex only", "random + override", "identity"
 METRICS = ("keep_rate", "word_keep_rate", "exact_keep_pct_word", "exact_keep_pct", "sem_sim", "f1")
-
-
-@dataclass
-class EvalConfig:
-    data: list[str]
-    model: str = DEFAULT_MODEL
-    rate: float | None = None
-    threshold: float | None = None
-    baselines: bool = True
-    split: str = "all"  # all | held-out | validation (see whorf.data)
-    limit: int | None = None
-    runtime: str = "torch"
-    embedder: str | None = None
-    curve_rows: int = 150
-    heretic: list[str] = field(default_factory=list)
-    label_rule: str = "aligned"
-    gate: str | None = None  # a faster runtime (e.g. onnx-int8) to hold to the fp32 model's decisions (whorf.gate)
-    gate_rows: int = 200  # rows of the standard datasets the gate compares on
 
 
 @dataclass
