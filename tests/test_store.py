@@ -148,3 +148,25 @@ def test_whorf_store_commands_name_the_file_check_and_reset(tmp_path):
     log.write_text(LOG)
     assert run("compress", str(log)).returncode == 0
     assert json.loads(run("store", "stats").stdout)["rows"] >= 1
+
+
+def test_a_damaged_original_is_never_handed_back(tmp_path, caplog):
+    import sqlite3
+
+    store = Store(tmp_path / "s.sqlite")
+    handle = store.put("src/app/events.py\n" * 40)
+    store.close()
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:  # flip bytes inside the stored body
+        db.execute("UPDATE originals SET body = ? WHERE handle = ?", (("src/app/EVILS.py\n" * 40).encode(), handle))
+    with caplog.at_level("WARNING", logger="whorf"):
+        assert Store(tmp_path / "s.sqlite").get(handle) is None
+    assert any("damaged" in r.getMessage() for r in caplog.records)
+
+
+def test_a_directory_in_the_stores_place_is_reported_not_deleted(tmp_path):
+    (tmp_path / "store.sqlite").mkdir()
+    store = Store(tmp_path / "store.sqlite")
+    assert "not a file" in store.check()
+    with pytest.raises(IsADirectoryError):
+        store.reset()
+    assert (tmp_path / "store.sqlite").is_dir() and store.put("x").startswith("whorf:")

@@ -167,3 +167,29 @@ def test_logs_are_line_atomic_and_never_longer(lines, trailing_newline):
     assert len(out) <= len(text)
     severe = [ln for ln in lines if " WARN " in ln or " ERROR " in ln]
     assert all(ln in out.splitlines() for ln in severe)
+
+
+def test_a_test_report_of_many_alike_failures_is_read_as_diagnostics(tmp_path):
+    """Thirty parametrized failures look like a log to the router; the one different failure must survive."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_p.py").write_text(
+        "import pytest\n\n@pytest.mark.parametrize('x', range(30))\ndef test_param(x):\n    r = {'ok': False, 'x': x}\n"
+        "    assert r['ok']\n\ndef test_other():\n    assert 1 + 1 == 3\n\ndef test_pass():\n    assert True\n")
+    text = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_p.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120).stdout
+    assert structure.shape(text, route(text)) == "diagnostics"
+    out = structure.plan(text, route(text), 1200).render(text)
+    failed = [ln for ln in text.splitlines() if ln.startswith("FAILED ")]
+    assert len(failed) == 31 and all(ln in out.splitlines() for ln in failed)
+    assert "E       assert (1 + 1) == 3" in out.splitlines()
+
+
+def test_a_python_module_with_long_docstrings_is_code_kept_whole():
+    import heapq
+    import inspect
+
+    source = inspect.getsource(heapq)
+    assert structure.shape(source, route(source)) == "code"
+    assert structure.plan(source, route(source), 2000).render(source) == source

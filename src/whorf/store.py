@@ -28,14 +28,17 @@ log = logging.getLogger("whorf")
 PREFIX = "whorf:"
 BUSY_TIMEOUT_S = 2.0  # a locked store is waited on this long, then skipped
 RETRY_AFTER_S = 30.0  # after a failure the store is not tried again for this long
-DIGITS = 8
+DIGITS = 12  # 48 bits: two different originals share a handle once in about 16 million
 HANDLE_TEXT = re.compile(r"(whorf:)?[0-9a-f]{8,64}")
+
+
+def _digest(original: str) -> str:
+    return hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def handle_of(original: str) -> str:
     """The content-addressed handle of ``original``."""
-    digest = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()
-    return PREFIX + digest[:DIGITS]
+    return PREFIX + _digest(original)[:DIGITS]
 
 
 class Store:
@@ -136,10 +139,19 @@ class Store:
             except (sqlite3.Error, OSError) as exc:
                 self._fail(f"could not be read ({type(exc).__name__}: {exc})")
                 return None
-        return bytes(row[0]).decode("utf-8", "surrogatepass")
+        try:
+            original = bytes(row[0]).decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            original = None
+        if original is None or not _digest(original).startswith(key[len(PREFIX):]):
+            self._warn(f"holds a damaged original under {key} (its bytes no longer match the handle)")
+            return None  # never hand back bytes that are not what the marker omitted
+        return original
 
     def check(self) -> str | None:
-        """None when the file is a sound store, else what is wrong with it (SQLite's integrity check)."""
+        """None when the file is a sound store (or not created yet), else what is wrong with it."""
+        if self.path.exists() and not self.path.is_file():
+            return "not a file (a directory or a device is in its place: move it away)"
         if not self.path.is_file():
             return None
         try:
@@ -161,7 +173,10 @@ class Store:
         return {"path": str(self.path), "rows": rows, "bytes": size}
 
     def reset(self) -> None:
-        """Delete the store's files (the originals it held are gone; new ones are stored from now on)."""
+        """Delete the store's files (the originals it held are gone; new ones are stored from now on). A
+        directory in the store's place is not deleted: that is an error naming it."""
+        if self.path.exists() and not self.path.is_file():
+            raise IsADirectoryError(f"{self.path} is not a store file; move it away by hand")
         self.close()
         for extra in ("", "-wal", "-shm"):
             self.path.with_name(self.path.name + extra).unlink(missing_ok=True)

@@ -6,8 +6,9 @@ are the input's bytes); only the ``words`` pieces of prose (sentences and paragr
 README or an issue) go on to the word model. Code is never handed to it.
 
 ``shape(text, domain)`` picks the module: the domain router's label, refined by the modules' own
-detectors for shapes the label does not tell apart (commit logs, numbered code reads, source files the
-router took for prose, aligned tables without a header, logs whose lines begin with a file name).
+detectors for shapes the label does not tell apart (commit logs, test-runner reports the router took for
+a log, numbered code reads, source files the router took for prose, aligned tables without a header, logs
+whose lines begin with a file name).
 """
 
 from __future__ import annotations
@@ -26,16 +27,18 @@ def shape(text: str, domain: str) -> str:
     if domain in ("json", "diff"):
         return domain
     from whorf.domain import head_lines
-    from whorf.structure import code, gitlog, logs, tables
+    from whorf.structure import code, diagnostics, gitlog, logs, tables
 
     sample = head_lines(text)
     if gitlog.detect(sample):
         return "gitlog"
+    if domain in ("log", "prose", "table") and diagnostics.detect(sample):
+        return "diagnostics"
     if domain == "search" and logs.prefixed(sample):
         return "log"
     if code.numbered(sample):
         return "code"
-    if domain == "prose" and code.detect(sample):
+    if domain == "prose" and (code.detect(sample) or code.python_source(text)):
         return "code"
     if domain == "prose" and tables.aligned(sample):
         return "table"

@@ -18,13 +18,16 @@ CHARS_PER_TOKEN = 4
 MUST = 1_000_000  # a priority the budget never drops
 
 
+MARKER_CHARS = 70  # a marker line is about this long ("[... 12 more lines omitted, ...; whorf:<12 hex> ...]")
+
+
 def chars(budget_tokens: int | None) -> int | None:
     """The budget in characters (None: no budget)."""
     return None if budget_tokens is None else budget_tokens * CHARS_PER_TOKEN
 
 
 def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,
-         marker_chars: int = 60, relevance: Sequence[float] | None = None) -> list[bool]:
+         marker_chars: int = MARKER_CHARS, relevance: Sequence[float] | None = None) -> list[bool]:
     """The keep flags after dropping kept units until the kept sizes plus about one marker per dropped run
     fit ``budget_chars``: units the query does not match first, then the least relevant; among equals the
     lowest priority, then the one nearest the middle. Without a query (``relevance`` None or all 0) the

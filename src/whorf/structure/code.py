@@ -49,6 +49,24 @@ def detect(lines: list[str]) -> bool:
     return codeish >= 0.25 * len(content) and codeish + indented >= 0.6 * len(content)
 
 
+_PY_DEF = re.compile(r"^(def |class |import |from \S+ import |async def )")
+MAX_PARSE = 1_000_000  # characters a Python source may have to be checked by parsing it
+
+
+def python_source(text: str) -> bool:
+    """A whole Python module (``cat file.py``): Python's own parser accepts it and it defines or imports
+    things. Catches modules whose docstrings and string constants make them look like prose."""
+    import ast
+
+    if len(text) > MAX_PARSE or sum(bool(_PY_DEF.match(ln)) for ln in text.splitlines()) < 3:
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def numbered(lines: list[str]) -> bool:
     """Most lines carry a line-number prefix (``cat -n``, ``N→``)."""
     content = [ln for ln in lines if ln.strip()]

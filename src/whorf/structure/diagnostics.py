@@ -42,6 +42,16 @@ SECTION_END = re.compile(r"^=+ .* =+$")
 PRIORITY = {"headline": B.MUST, "frame": 0, "passing": 1, "repeat": 1}
 
 
+RUNNER = re.compile(r"^=+ (test session starts|FAILURES|ERRORS|short test summary info|warnings summary)\b.*=+$|"
+                    r"^_{3,} \S.* _{3,}$|^running \d+ tests?$|^test result: ")
+
+
+def detect(lines: list[str]) -> bool:
+    """A test runner's report (pytest's banners and failure sections, cargo test's), whatever the router
+    said: a run of failures that repeat one another looks like a log to it."""
+    return sum(bool(RUNNER.match(ln[:MAX_SCAN])) for ln in lines) >= 2
+
+
 def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     lines = L.split(text)
     if len(lines) < MIN_LINES and (budget_chars is None or len(text) <= budget_chars):
