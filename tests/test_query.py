@@ -151,3 +151,27 @@ def test_the_proxy_reads_the_intent_and_tightens_the_budget_only_with_queries_on
     off, on = (json.loads(seen[q])["messages"][-1]["content"][0]["content"] for q in (False, True))
     assert off == GREP
     assert len(on) < len(GREP) / 5 and "src/pkg/compress.py:118:def load_compressor(path):" in on.splitlines()
+
+
+def test_the_best_match_survives_a_budget_too_small_for_its_markers():
+    records = json.dumps([{"name": f"pkg{i:03d}", "version": f"1.{i}.0"} for i in range(150)] + [
+        {"name": "numpy", "version": "2.4.6"}] + [{"name": f"tail{i:03d}", "version": "0.1"} for i in range(150)])
+    out = structure.plan(records, "json", 400, "which version of numpy?").render(records)
+    assert '"numpy","2.4.6"' in out and json.loads(out)
+    listing = "\n".join(f"-rwxr-xr-x 1 root root {1000 + i} Jan  1  2025 tool{i:04d}" for i in range(800))
+    listing += "\n-rwxr-xr-x 1 root root 35328 Jan  1  2025 base64\n"
+    out = structure.plan(listing, route(listing), 200, "permissions of base64").render(listing)
+    assert "-rwxr-xr-x 1 root root 35328 Jan  1  2025 base64" in out.splitlines()
+
+
+def test_queries_in_scripts_without_letter_case_match(tiny_compressor):
+    paths = "\n".join([f"/srv/项目/普通/文件_{i}.txt" for i in range(400)] + ["/srv/项目/机密/发票_特殊.txt"]) + "\n"
+    for query in ("机密", "发票 特殊", "机密".encode()):
+        out = tiny_compressor.compress(paths, CompressOptions(store=False, budget_tokens=100), query=query).text
+        assert "/srv/项目/机密/发票_特殊.txt" in out.splitlines(), query
+
+
+def test_a_single_dropped_record_is_not_replaced_by_a_longer_marker():
+    recs = json.dumps([{"id": i, "name": f"user{i}", "ok": i % 2 == 0} for i in range(600)])
+    out = structure.plan(recs, "json", 800).render(recs)
+    assert out.count("whorf_omitted") == 1 and len(out) <= 800 + 120

@@ -121,6 +121,8 @@ class Compressor:
                 continue
             dom = domains.normalize(opts.domain) or domains.route(text)
             query = (queries[i] if queries is not None else opts.query) or None
+            if isinstance(query, (bytes, bytearray)):
+                query = bytes(query).decode("utf-8", "replace")
             cap = _budget_for(text, query, budget, opts)
             plan = structure.plan(text, dom, cap, query) if opts.structure else whole(text, dom, "words")
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]

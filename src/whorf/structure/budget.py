@@ -53,4 +53,21 @@ def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], bu
         left = i > 0 and not out[i - 1]
         right = i + 1 < n and not out[i + 1]
         runs += 1 - left - right  # a new run, a longer one, or two joined into one
+    return _keep_best_matches(out, keep, sizes, rel, budget_chars)
+
+
+BEST_MATCHES = 3  # units the query matches best that the budget never drops (if each fits the budget)
+
+
+def _keep_best_matches(out: list[bool], keep: Sequence[bool], sizes: Sequence[int], rel: Sequence[float],
+                       budget_chars: int) -> list[bool]:
+    """The units the query matches best stay even when the markers around them cost more than the budget
+    allows: the answer is what the agent asked for (the output may then run over by those units)."""
+    top = max(rel, default=0.0)
+    if top <= 0:
+        return out
+    best = sorted((i for i in range(len(rel)) if rel[i] == top and keep[i]), key=lambda i: sizes[i])[:BEST_MATCHES]
+    for i in best:
+        if sizes[i] <= budget_chars:
+            out[i] = True
     return out

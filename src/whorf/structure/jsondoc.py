@@ -176,8 +176,24 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
     rel = relevance.scores([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
     fixed = whole - sum(s for s, k in zip(sizes, keep) if k)
     final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), marker_chars=MARKER_CHARS, relevance=rel)
+    _rekeep_short_runs(units, keep, final, sizes)
     for (a, i), k in zip(units, final):
         a.keep[i] = k
+
+
+def _rekeep_short_runs(units: list, keep: list[bool], final: list[bool], sizes: list[int]) -> None:
+    """A run of dropped items no longer than a marker comes back: its marker would cost more than it saves."""
+    j = 0
+    while j < len(units):
+        if keep[j] and not final[j]:
+            k = j
+            while k < len(units) and keep[k] and not final[k] and units[k][0] is units[j][0]:
+                k += 1
+            if sum(sizes[j:k]) <= MARKER_CHARS:
+                final[j:k] = [True] * (k - j)
+            j = k
+        else:
+            j += 1
 
 
 class _Writer:

@@ -2,8 +2,8 @@
 
 BM25 (Okapi, k1 = 1.2, b = 0.75) over the units of one output, with identifier splitting on both sides:
 ``log_compressor``, ``LogCompressor`` and ``log-compressor`` all give the terms ``log`` and ``compressor``
-(and the whole identifier, lower-cased, as a term of its own). Words of one or two letters and a short list
-of English function words are not terms, nor is a query term that occurs in more than half of the units
+(and the whole identifier, lower-cased, as a term of its own); words of other scripts count too (``机密``).
+Latin words of one or two letters and a short list of English function words are not terms, nor is a query term that occurs in more than half of the units
 (it tells none apart). A query with no term in any unit scores every unit 0, which is
 the same as no query: the budget then decides exactly as without one.
 """
@@ -16,12 +16,17 @@ from collections import Counter
 from typing import Sequence
 
 K1, B_LEN = 1.2, 0.75
-_WORD = re.compile(r"[A-Za-z0-9_]+(?:[.\-][A-Za-z0-9_]+)*")
+_WORD = re.compile(r"\w+(?:[.\-]\w+)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 STOP = frozenset("""the and for are but not you all any can had her was one our out his has how its may new now
 old see two way who did get let put say she too use what when where which while with this that from have into
 they them then than there these those will would could should about after before does done each here just more
 most much only over some such very your also been being were please show find tell give look need want""".split())
+
+
+def _other_script(chunks) -> list[str]:
+    """Parts of an identifier in a script without letter case (CJK and the like), which ``_CAMEL`` skips."""
+    return [c.lower() for c in chunks if c and not c.isascii()]
 
 
 def terms(text: str) -> list[str]:
@@ -30,8 +35,8 @@ def terms(text: str) -> list[str]:
     for m in _WORD.finditer(text[:20_000]):
         word = m.group()
         parts = [p for chunk in re.split(r"[_.\-]+", word) for p in _CAMEL.findall(chunk)]
-        for t in {word.lower(), *(p.lower() for p in parts)}:
-            if len(t) > 2 and t not in STOP:
+        for t in {word.lower(), *(p.lower() for p in parts), *_other_script(chunk for chunk in re.split(r"[_.\-]+", word))}:
+            if (len(t) > 2 or (len(t) == 2 and not t.isascii())) and t not in STOP:
                 out.append(t)
     return out
 
