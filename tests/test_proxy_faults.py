@@ -51,14 +51,14 @@ def proxy_process(tmp_path):
             proc.kill()
             raise RuntimeError(proc.stderr.read().decode())
         try:
-            yield url, upstream, proc
+            yield url, upstream, proc, tmp_path
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
 
 def test_a_200_mb_request_passes_through_and_the_memory_comes_back(proxy_process):
-    url, upstream, proc = proxy_process
+    url, upstream, proc, _ = proxy_process
     small = _body(TOOL_OUTPUT * 3, "toolu_a")
     assert httpx.post(f"{url}/v1/messages", content=small, timeout=60).status_code == 200
     time.sleep(1)
@@ -157,3 +157,20 @@ def test_a_restarted_proxy_sends_each_output_in_its_recorded_form_with_persisted
         assert len(sent[0]) < len(body)
         assert sent[1] == sent[0]  # persisted: the same bytes after the restart, though it sheds new outputs
         assert sent[2] == body  # not persisted: a fresh proxy under load sends the original (documented)
+
+
+def test_a_store_corrupted_while_the_proxy_runs_never_stops_compression(proxy_process):
+    url, upstream, proc, cache = proxy_process
+    first = _body(TOOL_OUTPUT * 3, "toolu_1")
+    assert httpx.post(f"{url}/v1/messages", content=first, timeout=60).status_code == 200
+    store = cache / "whorf" / "store.sqlite"
+    for path in store.parent.glob("store.sqlite*"):
+        path.write_bytes(b"garbage " * 4096)  # overwritten under the running proxy
+    for i in range(3):
+        body = _body(TOOL_OUTPUT * (4 + i), f"toolu_{i + 2}")
+        started = time.perf_counter()
+        assert httpx.post(f"{url}/v1/messages", content=body, timeout=60).status_code == 200
+        assert time.perf_counter() - started < 3.0
+        assert len(upstream.state.received[-1]["body"]) < len(body)  # compressed, store or not
+    stats = httpx.get(f"{url}/stats").json()
+    assert stats["failures"] == 0 and stats["tool_outputs_compressed"] >= 4
