@@ -6,6 +6,7 @@
 Reports (each written by the command that measures it): ``docs/eval/report.json`` (``whorf eval``, the word
 model on held-out rows), ``docs/eval/structure.json`` (``bench/corpus/eval_structure.py``),
 ``docs/eval/query.json`` (``bench/query_eval.py``), ``docs/eval/session.json`` (``bench/session_replay.py``),
+``docs/eval/instructions.json`` (``bench/instructions_eval.py``),
 ``docs/eval/speed.json`` (``bench/speed.py``). Each ``docs/eval/*.md`` is rendered whole from its report; in
 the README a generated part sits between ``<!-- figure: NAME -->`` and ``<!-- /figure -->``, and each names
 the runtime and model that produced its figures. Nothing here measures anything.
@@ -238,6 +239,7 @@ FIGURES.update(PAGE_FIGURES)
 def pages() -> dict[Path, str]:
     """Each docs/eval page rendered whole from its report."""
     from eval_structure import page as structure_page
+    from instructions_eval import page as instructions_page
     from query_eval import page as query_page
     from session_replay import page as session_page
 
@@ -245,7 +247,8 @@ def pages() -> dict[Path, str]:
 
     out = {EVAL / "structure.md": structure_page(load("structure.json")),
            EVAL / "query.md": query_page(load("query.json")),
-           EVAL / "session.md": session_page(load("session.json"))}
+           EVAL / "session.md": session_page(load("session.json")),
+           EVAL / "instructions.md": instructions_page(load("instructions.json"))}
     for report in (EVAL / "report.json", EVAL / "whorf-mini" / "report.json"):
         data = json.loads(report.read_text())
         out[report.with_suffix(".md")] = to_markdown(data, data.get("regressions"))

@@ -168,3 +168,28 @@ def test_words_up_to_the_scan_bound_match_exactly_as_a_whole_text_search():
     seed = load_profile("seed")
     assert seed.matches(text) == [m.group() for m in seed.regex.finditer(text) if m.group()]
     assert seed.must_keep(segment(text).words, text) == [bool(SEED_REGEX.search(w)) for w in text.split()]
+
+
+def test_the_instructions_profile_keeps_negated_and_conditioned_clauses_whole():
+    from whorf.segment import segment
+
+    profile = load_profile("instructions")
+    cases = {
+        "Please do not delete the production database under any circumstances, even if the migration fails.":
+            ["not delete the production database under any circumstances,", "even if the migration fails."],
+        "If the health check fails three times in a row, roll back to the previous container image and page the on-call engineer.":
+            ["If the health check fails three times in a row, roll back to the previous container image"],
+    }
+    for text, phrases in cases.items():
+        seg = segment(text)
+        kept = " ".join(w.text for w, m in zip(seg.words, profile.must_keep(seg.words, text)) if m)
+        assert all(p in kept for p in phrases), kept
+    default = load_profile("default")
+    assert profile.matches("if the migration fails") == default.matches("if the migration fails")  # not facts
+
+
+def test_the_gain_floor_passes_short_prose_whole_and_says_why(tiny_compressor):
+    text = "If the health check fails three times in a row, roll back to the previous container image."
+    floored = tiny_compressor.compress(text, min_prose_words=40, store=False)
+    assert floored.text == text and "gain floor" in floored.stats.passthrough
+    assert tiny_compressor.compress(text, store=False).stats.passthrough is None  # off by default

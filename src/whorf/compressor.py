@@ -114,6 +114,7 @@ class Compressor:
         budget = budgets.chars(opts.budget_tokens)
         results: list[Compressed | None] = [None] * len(texts)
         todo: list[tuple[int, str, str, Plan, list[Segmented]]] = []
+        floors: dict[int, str] = {}
         for i, raw in enumerate(texts):
             text, reason = self._admit(raw, opts)
             if reason:
@@ -125,6 +126,10 @@ class Compressor:
                 query = bytes(query).decode("utf-8", "replace")
             cap = _budget_for(text, query, budget, opts)
             plan = structure.plan(text, dom, cap, query) if opts.structure else whole(text, dom, "words")
+            floor = _under_gain_floor(text, plan, opts)
+            if floor:  # every word stays; the stats say why
+                plan.pieces = [replace(p, kind="keep") if p.kind == "words" else p for p in plan.pieces]
+                floors[i] = floor
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
             todo.append((i, text, dom, plan, parts))
         docs = [[w.text for seg in parts for w in seg.words] for *_, parts in todo]
@@ -133,6 +138,8 @@ class Compressor:
         by_doc = dict(zip(scored, scores))
         for d, (i, text, dom, plan, parts) in enumerate(todo):
             results[i] = self._finish(text, dom, plan, parts, by_doc.get(d, np.zeros(0, dtype=np.float32)), opts)
+            if i in floors and not plan.changed:
+                results[i].stats.passthrough = floors[i]
         self._save_omissions([r for r in results if r is not None and r.markers], opts)
         elapsed = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         for r in results:
@@ -239,6 +246,16 @@ class Compressor:
             mode="rate" if opts.rate is not None else "threshold",
             override=opts.override,
         )
+
+
+def _under_gain_floor(text: str, plan: Plan, opts: CompressOptions) -> str | None:
+    """Why the prose of ``text`` stays whole (too few words to be worth deleting any), or None."""
+    if not opts.structure or opts.min_prose_words <= 0:
+        return None
+    words = sum(len(text[p.start:p.end].split()) for p in plan.pieces if p.kind == "words")
+    if 0 < words < opts.min_prose_words:
+        return f"prose under the gain floor ({words} words < min_prose_words={opts.min_prose_words})"
+    return None
 
 
 def _budget_for(text: str, query: str | None, budget: int | None, opts: CompressOptions) -> int | None:

@@ -7,8 +7,12 @@ key=value, IPs and ports, URLs, UUIDs and hashes, CVE/CWE ids, error codes, nega
 A word is must-keep when any pattern of the profile matches inside it: each word is searched on its
 own (the search stops at the first match). ``matches`` lists what a search over the whole text finds,
 the units of the seed's exact_keep_pct; since no pattern matches whitespace, its matches lie inside
-words. A profile's ``scope`` extends a pattern to the words after a match on the same line: ``default``
-keeps the two words after a negation, so "will not be restarted" cannot come out as a bare "not".
+words. A profile's ``scope`` extends a pattern to the words after a match on the same line: a number keeps
+that many words; ``"clause"`` keeps the words through the end of the clause (the first word that ends in
+``,`` ``;`` ``:`` ``.`` ``!`` or ``?``, at most ``MAX_CLAUSE`` words). ``default`` keeps the two words after a
+negation; ``instructions`` keeps a negation or a prohibition with what it negates and a condition with what
+it conditions, so "do not delete the production database" cannot come out as "do not delete the", nor "if
+the migration fails" as "if fails".
 
 Bounded scanning. A regular expression that scans a run of characters from every start position takes
 time quadratic in the length of a run without spaces (the seed's ``[a-z_]+\.[a-z_]+`` on a minified
@@ -34,18 +38,25 @@ from typing import Iterator, Sequence
 
 from whorf.segment import Word
 
-BUILTIN_PROFILES = ("seed", "default")
+BUILTIN_PROFILES = ("seed", "default", "instructions")
 MAX_SCAN = 256  # words longer than this are searched in overlapping windows of this many characters
 OVERLAP = 64
 MAX_WORD = 4096  # of a longer word, only the first and last MAX_WORD // 2 characters are searched
 _RUN = re.compile(r"\S+")  # a word: what segmentation calls one
+MAX_CLAUSE = 12  # a "clause" scope keeps at most this many words after its match
+_CLAUSE_END = re.compile(r"[,;:.!?][\"')\]]*$")
+_SENTENCE_END = re.compile(r"[.!?:][\"')\]]*$")
+Scope = int | str  # a number of words, or "clause"
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
     patterns: dict[str, str]
-    scope: tuple[tuple[str, int], ...] = ()  # (pattern name, n): a match also keeps the next n words of its line
+    scope: tuple[tuple[str, Scope], ...] = ()  # (pattern name, n or "clause"): what a match also keeps
+    # patterns that only open a scope (a condition word): kept with their clause when they govern one, but not
+    # must-keep words of their own, so they are not facts exact_keep_pct counts
+    scope_patterns: tuple[tuple[str, str], ...] = ()
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -56,18 +67,44 @@ class Profile:
         the scope of a scoped match, such as the words a negation negates). A word longer than
         ``MAX_WORD`` is always kept: only its ends are searched, so nothing can say its middle holds no fact."""
         flags = [hit or w.end - w.start > MAX_WORD for hit, w in zip(_flag(self.regex, words, text), words)]
+        only = dict(self.scope_patterns)
         for name, n in self.scope:
-            for i, hit in enumerate(_flag(_compile((self.patterns[name],)), words, text)):
+            for i, hit in enumerate(_flag(_compile((self.patterns.get(name) or only[name],)), words, text)):
                 if hit:
-                    for j in range(i + 1, min(i + 1 + n, len(words))):
-                        if words[j].line != words[i].line:
-                            break
-                        flags[j] = True
+                    flags[i] = True
+                    _keep_scope(words, text, flags, i, n)
         return flags
 
     def matches(self, text: str) -> list[str]:
         """All non-empty matches of the profile in ``text`` (the units of exact_keep_pct)."""
         return [m.group() for m in _scan(self.regex, text) if m.group()]
+
+
+def _keep_scope(words: Sequence[Word], text: str, flags: list[bool], i: int, n: Scope) -> None:
+    """Flag the words a match at word ``i`` governs: the next ``n`` of its line, or its clause. A clause
+    that opens its sentence and ends in a comma ("If the check fails, roll back ...") governs the next
+    clause too: the condition and what it conditions go together."""
+    if n != "clause":
+        for j in range(i + 1, min(i + 1 + int(n), len(words))):
+            if words[j].line != words[i].line:
+                break
+            flags[j] = True
+        return
+    opens = i == 0 or words[i - 1].line != words[i].line or _SENTENCE_END.search(_text(words[i - 1], text))
+    clauses = 2 if opens else 1
+    if _CLAUSE_END.search(_text(words[i], text)):
+        return  # the match ends its clause ("no.")
+    j = i + 1
+    while clauses and j < len(words) and j <= i + MAX_CLAUSE * 2 and words[j].line == words[i].line:
+        flags[j] = True
+        end = _CLAUSE_END.search(_text(words[j], text))
+        if end:
+            clauses = clauses - 1 if end.group().startswith(",") else 0
+        j += 1
+
+
+def _text(word: Word, text: str) -> str:
+    return text[word.start:word.end]
 
 
 def _flag(regex: re.Pattern[str], words: Sequence[Word], text: str) -> list[bool]:
@@ -136,19 +173,21 @@ def load_profile(name_or_path: str = "default") -> Profile:
             )
         raw = json.loads(path.read_text())
     patterns: dict[str, str] = {}
-    scope: dict[str, int] = {}
+    scope: dict[str, Scope] = {}
     if raw.get("extends"):
         parent = load_profile(raw["extends"])
         patterns.update(parent.patterns)
         scope.update(parent.scope)
     patterns.update(raw.get("patterns", {}))
-    scope.update({k: int(v) for k, v in raw.get("scope", {}).items()})
-    unknown = set(scope) - set(patterns)
+    only: dict[str, str] = dict(parent.scope_patterns) if raw.get("extends") else {}
+    only.update(raw.get("scope_patterns", {}))
+    scope.update({k: v if v == "clause" else int(v) for k, v in raw.get("scope", {}).items()})
+    unknown = set(scope) - set(patterns) - set(only)
     if unknown:
         raise ValueError(f"profile {raw.get('name', name_or_path)}: scope names unknown patterns {sorted(unknown)}")
-    for key, pattern in patterns.items():
+    for key, pattern in {**patterns, **only}.items():
         try:
             re.compile(pattern)
         except re.error as exc:
             raise ValueError(f"profile {raw.get('name', name_or_path)}: pattern {key!r} is invalid: {exc}")
-    return Profile(raw.get("name", str(name_or_path)), patterns, tuple(sorted(scope.items())))
+    return Profile(raw.get("name", str(name_or_path)), patterns, tuple(sorted(scope.items())), tuple(sorted(only.items())))
