@@ -190,6 +190,6 @@ def test_the_instructions_profile_keeps_negated_and_conditioned_clauses_whole():
 
 def test_the_gain_floor_passes_short_prose_whole_and_says_why(tiny_compressor):
     text = "If the health check fails three times in a row, roll back to the previous container image."
-    floored = tiny_compressor.compress(text, min_prose_words=40, store=False)
+    floored = tiny_compressor.compress(text, store=False)  # on by default: 40 words
     assert floored.text == text and "gain floor" in floored.stats.passthrough
-    assert tiny_compressor.compress(text, store=False).stats.passthrough is None  # off by default
+    assert tiny_compressor.compress(text, store=False, min_prose_words=0).stats.passthrough is None

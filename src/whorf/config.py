@@ -105,9 +105,9 @@ class CompressOptions:
     drop_marker: str | None = None
     structure: bool = True  # the structural stage; False: every word goes to the word model
     # the gain floor: prose of fewer words than this passes whole (with the structural stage on): deleting
-    # words from a short instruction saves a few tokens and risks what it says. 0: off (the default until
-    # the instruction set's measurements settle it: bench/instructions_eval.py)
-    min_prose_words: int = 0
+    # words from a short instruction saves a few tokens and risks what it says (bench/instructions_eval.py:
+    # the word model alone keeps few of the critical phrases of such rows). 0: off
+    min_prose_words: int = 40
     # over this many tokens (characters / 4: structure.budget) after lossless re-encoding, whole units (rows,
     # matches, log lines, records, commits) are dropped behind markers; None: never (code is never dropped)
     budget_tokens: int | None = DEFAULT_BUDGET_TOKENS

@@ -26,6 +26,7 @@ THRESHOLD_OPT = typer.Option(None, "--threshold", help="Keep words scoring above
 NO_OVERRIDE_OPT = typer.Option(False, "--no-override", help="Turn off the must-keep override (the model alone decides).")
 DOMAIN_OPT = typer.Option(None, "--domain", help="json, diff, diagnostics, search, log, table, code or prose (default: detected).")
 QUERY_OPT = typer.Option(None, "--query", "-q", help="What the agent is looking for: over the budget, the rows, matches, lines or function bodies least relevant to it go first (with --jsonl, a row's own 'query' field wins).")
+MIN_PROSE_OPT = typer.Option(CompressOptions.min_prose_words, "--min-prose-words", min=0, help="Prose of fewer words passes whole (the gain floor; 0: off).")
 QUERY_BUDGET_OPT = typer.Option(None, "--query-budget", min=1, help="With a query that names something in the output, this smaller budget replaces --budget.")
 BUDGET_OPT = typer.Option(CompressOptions.budget_tokens, "--budget", min=1, help="Tokens (characters / 4) an output may keep after lossless re-encoding; over it, whole rows, matches, log lines or records go behind markers (code never).")
 
@@ -61,6 +62,7 @@ def compress(
     budget: int = BUDGET_OPT,
     query: Optional[str] = QUERY_OPT,
     query_budget: Optional[int] = QUERY_BUDGET_OPT,
+    min_prose_words: int = MIN_PROSE_OPT,
     model: str = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print the full result (text, per-word decisions and scores, stats) as JSON."),
@@ -72,7 +74,8 @@ def compress(
 ) -> None:
     """Compress a tool output, log, diff, JSON or prose; the result goes to stdout."""
     options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain,
-                              budget_tokens=budget, query=query, query_budget_tokens=query_budget)
+                              budget_tokens=budget, query=query, query_budget_tokens=query_budget,
+                              min_prose_words=min_prose_words)
     check_domain(domain)
     if batch < 1:
         raise UserError(f"--batch must be at least 1, not {batch}")
@@ -141,6 +144,7 @@ def explain(
     budget: int = BUDGET_OPT,
     query: Optional[str] = QUERY_OPT,
     query_budget: Optional[int] = QUERY_BUDGET_OPT,
+    min_prose_words: int = MIN_PROSE_OPT,
     model: str = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
     html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML page here."),
@@ -151,7 +155,8 @@ def explain(
     from rich.console import Console
 
     options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain,
-                              budget_tokens=budget, query=query, query_budget_tokens=query_budget)
+                              budget_tokens=budget, query=query, query_budget_tokens=query_budget,
+                              min_prose_words=min_prose_words)
     comp = make_compressor(model, runtime)
     result = compress_safely(comp, [read_input(file)], options)[0]
     console = Console()
