@@ -82,6 +82,20 @@ def upstream_app():
         app.state.received.append({"path": "/v1/chat/completions", "body": raw, "headers": dict(request.headers)})
         return answer("openai", loads(raw))
 
+    @app.post("/v1/responses")
+    async def responses(request: Request):
+        raw = await request.body()
+        app.state.received.append({"path": "/v1/responses", "body": raw, "headers": dict(request.headers)})
+        body = loads(raw)
+        if body.get("stream"):
+            return answer("responses", body)
+        return JSONResponse({"id": "resp_1", "object": "response", "created_at": 0, "status": "completed",
+                             "model": body.get("model", "m"), "output": [
+                                 {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+                                  "content": [{"type": "output_text", "text": "ok", "annotations": []}]}],
+                             "parallel_tool_calls": True, "tool_choice": "auto", "tools": []},
+                            headers={"x-upstream": "json"})
+
     @app.post("/v1/fail")
     async def fail_first(request: Request):
         await request.body()

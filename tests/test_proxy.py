@@ -344,3 +344,41 @@ def test_a_hanging_upstream_gets_a_504_in_the_apis_envelope_after_the_timeout(wo
             r = httpx.post(f"{proxy}/v1/messages", json=anthropic_body(), timeout=30)
             assert r.status_code == 504 and r.json()["error"]["type"] == "timeout_error"
             assert time.perf_counter() - started < 4
+
+
+def responses_body(output, previous=None):
+    body = {"model": "gpt-x", "input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "Why did the job fail?"}]},
+        {"type": "function_call", "call_id": "call_1", "name": "exec_command", "arguments": "{\"cmd\": \"cat job.log\"}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": output}]}
+    if previous:
+        body["previous_response_id"] = previous
+    return body
+
+
+def test_the_responses_api_has_its_tool_outputs_compressed_once_and_byte_stable(worker):
+    import openai
+
+    upstream = upstream_app()
+    with serve(upstream) as up:
+        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000), worker=worker)
+        with serve(app) as proxy:
+            client = openai.OpenAI(base_url=f"{proxy}/v1", api_key="sk-test", max_retries=0)
+            parts = [{"type": "input_text", "text": TOOL_OUTPUT}]
+            for output in (TOOL_OUTPUT, parts):
+                first = client.responses.create(**responses_body(output))
+                assert first.output_text == "ok"
+                sent = json.loads(upstream.state.received[-1]["body"])
+                item = sent["input"][2]["output"]
+                text = item if isinstance(item, str) else item[0]["text"]
+                assert len(text) < len(TOOL_OUTPUT) and all(m in text for m in MUST)
+                assert sent["input"][:2] == responses_body(output)["input"][:2]  # everything else as sent
+            later = responses_body(TOOL_OUTPUT)
+            later["input"].append({"role": "user", "content": [{"type": "input_text", "text": "And now?"}]})
+            client.responses.create(**later)
+            again = json.loads(upstream.state.received[-1]["body"])
+            assert again["input"][:3] == json.loads(upstream.state.received[-3]["body"])["input"]  # byte-stable form
+            held = client.responses.create(model="gpt-x", previous_response_id="resp_1", input="go on")
+            assert held.output_text == "ok" and json.loads(upstream.state.received[-1]["body"])["input"] == "go on"
+            stats = httpx.get(f"{proxy}/stats").json()
+            assert stats["tool_outputs_compressed"] >= 2 and stats["failures"] == 0

@@ -31,7 +31,8 @@ from whorf.proxy.stats import ProxyStats
 from whorf.proxy.worker import CompressionWorker, ModelSpec, factory_for
 from whorf.proxy.writer import PairWriter
 
-ROUTES = {("POST", "/v1/messages"): "anthropic", ("POST", "/v1/chat/completions"): "openai"}
+ROUTES = {("POST", "/v1/messages"): "anthropic", ("POST", "/v1/chat/completions"): "openai",
+          ("POST", "/v1/responses"): "responses"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
 BYPASS_HEADER = "x-whorf-bypass"
@@ -78,7 +79,7 @@ class Proxy:
                 self.stats.add(bypassed=1)
             rewrite = await self.bodies.run(body, api, uuid.uuid4().hex, bypass)
             body = rewrite.body
-        if self.originals is not None and rewrite is not None and rewrite.data is not None and api:
+        if self.originals is not None and rewrite is not None and rewrite.data is not None and api in ("anthropic", "openai"):
             from whorf.proxy.retrieve import answer_with_retrieval
 
             handled = await answer_with_retrieval(self, api, target, headers, rewrite)

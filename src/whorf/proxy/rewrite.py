@@ -130,7 +130,54 @@ def openai_slots(body: dict) -> list[Slot]:
     return slots
 
 
-FINDERS = {"anthropic": anthropic_slots, "openai": openai_slots}
+_CALLS = {"function_call", "custom_tool_call"}
+_OUTPUTS = {"function_call_output", "custom_tool_call_output"}
+
+
+def responses_slots(body: dict) -> list[Slot]:
+    """The OpenAI Responses API: ``function_call_output`` / ``custom_tool_call_output`` items of ``input``
+    (a string output, or its text parts); the tool and its arguments come from the matching call item."""
+    items = body.get("input") if isinstance(body, dict) else None
+    seen, slots, said = _Calls(), [], ""
+    for m, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        kind, role = item.get("type"), item.get("role")
+        if role in ("user", "assistant") and kind in (None, "message"):
+            text = _response_texts(item.get("content"))
+            if role == "user" and text.strip():
+                seen.user = text
+            said = text if role == "assistant" else said
+        elif kind in _CALLS:
+            seen.add(item.get("call_id"), item.get("name"), said, item.get("arguments", item.get("input")))
+        elif kind in _OUTPUTS:
+            tool, query = seen.of(item.get("call_id"))
+            slots.extend(_response_output(item.get("output"), ("input", m, "output"), tool, query, item.get("call_id")))
+    return slots
+
+
+def _response_texts(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(b["text"] for b in content if isinstance(b, dict) and isinstance(b.get("text"), str)
+                        and b.get("type") in ("input_text", "output_text", "text"))
+    return ""
+
+
+def _response_output(output: Any, path: Path, tool: str | None, query: str | None, call: Any) -> list[Slot]:
+    call = call if isinstance(call, str) else None
+    if isinstance(output, str):
+        return [Slot(output, tool, path, query, call)]
+    slots = []
+    for i, part in enumerate(output if isinstance(output, list) else []):
+        if isinstance(part, dict) and part.get("type") in ("input_text", "output_text", "text") \
+                and isinstance(part.get("text"), str):
+            slots.append(Slot(part["text"], tool, path + (i, "text"), query, call))
+    return slots
+
+
+FINDERS = {"anthropic": anthropic_slots, "openai": openai_slots, "responses": responses_slots}
 
 # --- byte-preserving replacement -------------------------------------------------------------------
 
