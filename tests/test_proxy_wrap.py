@@ -29,7 +29,8 @@ def wrap(args, bin_dir, tmp_path, timeout=300):
     return subprocess.run([sys.executable, "-c", RUN, "wrap", *args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
-@pytest.mark.parametrize("agent, expected", [("claude", "ANTHROPIC={url} OPENAI="), ("codex", "ANTHROPIC= OPENAI={url}/v1")])
+@pytest.mark.parametrize("agent, expected", [("claude", "ANTHROPIC={url} OPENAI= ARGS="),
+                                             ("codex", "ANTHROPIC= OPENAI={url}/v1 ARGS=-c openai_base_url={url}/v1 ")])
 def test_wrap_points_the_agent_at_a_running_proxy(worker, tmp_path, agent, expected):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -38,7 +39,7 @@ def test_wrap_points_the_agent_at_a_running_proxy(worker, tmp_path, agent, expec
     with serve(upstream_app()) as up, serve(create_app(ProxyConfig(upstream=up), worker=worker), port=port) as url:
         out = wrap([agent, "--port", str(port), "--print", "hello world"], bin_dir, tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == expected.format(url=url) + " ARGS=--print hello world"
+    assert out.stdout.strip() == expected.format(url=url) + "--print hello world"
     assert "using proxy" in out.stderr
 
 

@@ -17,6 +17,9 @@ AGENTS = {
     "codex": ("https://api.openai.com", "OPENAI_BASE_URL", "/v1"),
 }
 INSTALL = {"claude": "npm install -g @anthropic-ai/claude-code", "codex": "npm install -g @openai/codex"}
+# Codex takes its endpoint from its own config, not from OPENAI_BASE_URL: a -c override for this run only
+# (the user's config files are not touched)
+CONFIG_ARGS = {"codex": lambda base: ["-c", f"openai_base_url={base}"]}
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -45,4 +48,5 @@ def wrap(
     url, started = ensure_proxy(port, upstream or default_upstream, proxy_args, start_timeout)
     err.print(f"whorf: {'started' if started else 'using'} proxy {url} -> {upstream or default_upstream}")
     env = dict(os.environ, **{variable: url + suffix})
-    os.execvpe(path, [path, *args], env)
+    extra = CONFIG_ARGS[agent](url + suffix) if agent in CONFIG_ARGS else []
+    os.execvpe(path, [path, *extra, *args], env)
