@@ -266,3 +266,44 @@ class GilHog:
         if any("HOG" in t for t in texts):
             re.search(r"x*y", "x" * self.size)  # one C call, GIL held throughout
         return self.inner.compress_batch(texts, options, **kwargs)
+
+
+def _sse(events: list[dict]) -> StreamingResponse:
+    async def gen():
+        for e in events:
+            yield f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()
+    return StreamingResponse(gen(), media_type="text/event-stream")
+
+
+def _response(rid: str, output: list) -> dict:
+    return {"id": rid, "object": "response", "created_at": 0, "status": "completed", "model": "m", "output": output,
+            "usage": {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 5,
+                      "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 15}}
+
+
+def responses_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: done"):
+    """A scripted OpenAI Responses API (streamed, as Codex speaks it): it asks the agent to run each of
+    ``commands`` in turn with its ``exec_command`` tool, then answers; it records every request body."""
+    app = FastAPI()
+    app.state.received = []
+
+    @app.post("/v1/responses")
+    async def responses(request: Request):
+        raw = await request.body()
+        app.state.received.append(raw)
+        body = loads(raw)
+        done = sum(1 for i in body.get("input", []) if isinstance(i, dict) and i.get("type") == "function_call_output")
+        n = len(app.state.received)
+        if done < len(commands):
+            item = {"type": "function_call", "id": f"fc_{n}", "call_id": f"call_{done}", "name": "exec_command",
+                    "arguments": json.dumps({"cmd": commands[done]}), "status": "completed"}
+        else:
+            item = {"type": "message", "id": f"msg_{n}", "role": "assistant", "status": "completed",
+                    "content": [{"type": "output_text", "text": answer, "annotations": []}]}
+        rid = f"resp_{n}"
+        return _sse([{"type": "response.created", "response": {**_response(rid, []), "status": "in_progress"}},
+                     {"type": "response.output_item.added", "output_index": 0, "item": item},
+                     {"type": "response.output_item.done", "output_index": 0, "item": item},
+                     {"type": "response.completed", "response": _response(rid, [item])}])
+
+    return app
