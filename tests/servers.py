@@ -307,3 +307,38 @@ def responses_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: d
                      {"type": "response.completed", "response": _response(rid, [item])}])
 
     return app
+
+
+def anthropic_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: done"):
+    """A scripted Anthropic Messages API (streamed, as Claude Code speaks it): it asks the agent to run each
+    of ``commands`` with its Bash tool, then answers; other paths answer {}; it records every request body."""
+    app = FastAPI()
+    app.state.received = []
+
+    @app.post("/v1/messages")
+    async def messages(request: Request):
+        raw = await request.body()
+        body = loads(raw)
+        app.state.received.append(raw)
+        done = sum(1 for m in body.get("messages", []) if isinstance(m, dict) and isinstance(m.get("content"), list)
+                   for b in m["content"] if isinstance(b, dict) and b.get("type") == "tool_result")
+        n = len(app.state.received)
+        start = {"type": "message_start", "message": {"id": f"msg_{n}", "type": "message", "role": "assistant",
+                 "model": body.get("model", "m"), "content": [], "stop_reason": None, "stop_sequence": None,
+                 "usage": {"input_tokens": 10, "output_tokens": 1}}}
+        if done < len(commands) and body.get("tools"):
+            block = {"type": "tool_use", "id": f"toolu_{done:02d}", "name": "Bash", "input": {}}
+            delta = {"type": "input_json_delta", "partial_json": json.dumps({"command": commands[done], "description": "run"})}
+            stop = "tool_use"
+        else:
+            block, delta, stop = {"type": "text", "text": ""}, {"type": "text_delta", "text": answer}, "end_turn"
+        return _sse([start, {"type": "content_block_start", "index": 0, "content_block": block},
+                     {"type": "content_block_delta", "index": 0, "delta": delta}, {"type": "content_block_stop", "index": 0},
+                     {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 5}},
+                     {"type": "message_stop"}])
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "HEAD"])
+    async def other(path: str):
+        return JSONResponse({})
+
+    return app

@@ -1,7 +1,8 @@
-"""Real coding agents through the proxy: the Codex CLI (installed from npm by .ci/run) runs real commands
-that a scripted Responses API upstream asks for; its tool outputs reach the upstream compressed.
+"""Real coding agents through the proxy: Claude Code and the Codex CLI (installed from npm by .ci/run) run
+real commands that a scripted upstream speaking their API asks for; their tool outputs reach the upstream
+compressed, listing lines verbatim, byte-stable in the next request, and the agent's final answer arrives.
 
-Without the CLI the test skips, except in CI (``WHORF_CI=1``), where it fails.
+Without a CLI its test skips, except in CI (``WHORF_CI=1``), where it fails.
 """
 
 from __future__ import annotations
@@ -17,21 +18,28 @@ import pytest
 from whorf.proxy.app import ProxyConfig, create_app
 from whorf.structure.markers import MARKER_LINE
 
-from servers import responses_agent_upstream, serve
+from servers import anthropic_agent_upstream, responses_agent_upstream, serve
 
-CODEX = shutil.which("codex") or str(Path.home() / ".whorf-agents" / "bin" / "codex")
+PACKAGES = {"codex": "@openai/codex", "claude": "@anthropic-ai/claude-code"}
 
 
-def _codex() -> str:
-    if not os.access(CODEX, os.X_OK):
+def _agent(name: str) -> str:
+    path = shutil.which(name) or str(Path.home() / ".whorf-agents" / "bin" / name)
+    if not os.access(path, os.X_OK):
         if os.environ.get("WHORF_CI") == "1":
-            pytest.fail("WHORF_CI=1 but the codex CLI is not installed (.ci/run installs @openai/codex)")
-        pytest.skip("the codex CLI is not installed (npm install -g @openai/codex)")
-    return CODEX
+            pytest.fail(f"WHORF_CI=1 but the {name} CLI is not installed (.ci/run installs {PACKAGES[name]})")
+        pytest.skip(f"the {name} CLI is not installed (npm install -g {PACKAGES[name]})")
+    return path
+
+
+def _check_listing(output: str, listing: str) -> None:
+    assert MARKER_LINE.search(output) or len(output) < 0.8 * len(listing)  # compressed
+    listed = [ln for ln in output.splitlines() if ln.startswith(("-rw", "lrw", "drw"))]
+    assert listed and all(ln in set(listing.splitlines()) for ln in listed)  # every line a real one
 
 
 def test_codex_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compressed(worker, tmp_path):
-    codex = _codex()
+    codex = _agent("codex")
     listing = subprocess.run(["ls", "-l", "/usr/bin"], capture_output=True, text=True).stdout
     upstream = responses_agent_upstream(["ls -l /usr/bin", "ls -l /usr/bin | head -40"])
     with serve(upstream) as up:
@@ -49,9 +57,38 @@ def test_codex_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compre
     outputs = [i["output"] for i in bodies[-1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
     assert len(outputs) == 2 and stats["tool_outputs_compressed"] >= 1 and stats["failures"] == 0
     first = outputs[0]
-    assert MARKER_LINE.search(first) or len(first) < 0.8 * len(listing)  # compressed
-    real = set(listing.splitlines())
-    listed = [ln for ln in first.splitlines() if ln.startswith(("-rw", "lrw", "drw"))]
-    assert listed and all(ln in real for ln in listed)  # every listing line the upstream saw is a real one
+    _check_listing(first, listing)
     earlier = [i for i in bodies[1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
     assert earlier[0]["output"] == first  # the earlier output is byte-stable in the later request
+
+
+def _tool_results(body: dict) -> list[str]:
+    out = []
+    for m in body["messages"]:
+        for b in m["content"] if isinstance(m.get("content"), list) else []:
+            if isinstance(b, dict) and b.get("type") == "tool_result":
+                c = b["content"]
+                out.append(c if isinstance(c, str) else "".join(p.get("text", "") for p in c if isinstance(p, dict)))
+    return out
+
+
+def test_claude_code_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compressed(worker, tmp_path):
+    claude = _agent("claude")
+    listing = subprocess.run(["ls", "-l", "/usr/bin"], capture_output=True, text=True).stdout
+    upstream = anthropic_agent_upstream(["ls -l /usr/bin", "ls -l /usr/bin | head -40"])
+    with serve(upstream) as up:
+        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000), worker=worker)
+        with serve(app) as proxy:
+            (tmp_path / "home").mkdir()
+            env = dict(os.environ, HOME=str(tmp_path / "home"), ANTHROPIC_BASE_URL=proxy, ANTHROPIC_API_KEY="sk-ant-test",
+                       DISABLE_TELEMETRY="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
+            run = subprocess.run([claude, "-p", "list the binaries", "--allowedTools", "Bash"], env=env,
+                                 capture_output=True, text=True, timeout=180, cwd=tmp_path)
+            stats = json.loads(__import__("httpx").get(f"{proxy}/stats").text)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "FINAL ANSWER: done" in run.stdout
+    bodies = [json.loads(raw) for raw in upstream.state.received]
+    results = _tool_results(bodies[-1])
+    assert len(results) == 2 and stats["tool_outputs_compressed"] >= 1 and stats["failures"] == 0
+    _check_listing(results[0], listing)
+    assert _tool_results(bodies[-2])[0] == results[0]  # byte-stable in the later request
