@@ -56,6 +56,7 @@ def test_codex_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compre
     bodies = [json.loads(raw) for raw in upstream.state.received]
     outputs = [i["output"] for i in bodies[-1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
     assert len(outputs) == 2 and stats["tool_outputs_compressed"] >= 1 and stats["failures"] == 0
+    assert stats["websocket_refused"] >= 1  # its WebSocket attempt got a 426 and it went on over HTTPS
     first = outputs[0]
     _check_listing(first, listing)
     earlier = [i for i in bodies[1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]

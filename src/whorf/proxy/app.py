@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -164,5 +164,14 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
     async def catch_all(request: Request, path: str) -> Response:
         return await proxy.forward(request)
+
+    @app.websocket("/{path:path}")
+    async def no_websocket(websocket: WebSocket, path: str) -> None:
+        """The proxy does not relay WebSockets (Codex tries its Responses WebSocket transport first): 426
+        makes the client fall back to HTTPS at once (measured with Codex 0.171: 0.3 s; a 403, 404 or 501 makes
+        it retry seven times over about 6 s)."""
+        proxy.stats.add(websocket_refused=1)
+        await websocket.send_denial_response(error_response(
+            "/" + path, 426, "invalid_request_error", "whorf proxy: WebSocket transport not supported, use HTTPS"))
 
     return app

@@ -26,6 +26,7 @@ class ProxyStats:
     unparsed: int = 0  # bodies forwarded unchanged: not JSON, unexpected shape, or not rewritable
     refused_paths: int = 0  # requests refused because the path was not relative
     too_large: int = 0  # bodies over max_body_bytes, forwarded unchanged without being parsed
+    websocket_refused: int = 0  # WebSocket upgrades answered 426 (the client falls back to HTTPS)
     retrievals: int = 0  # whorf_retrieve calls answered (a sign of over-compression)
     started: float = field(default_factory=time.time)
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=5000))
@@ -79,6 +80,7 @@ class ProxyStats:
                 "unparsed": self.unparsed,
                 "refused_paths": self.refused_paths,
                 "too_large": self.too_large,
+                "websocket_refused": self.websocket_refused,
                 "retrievals": self.retrievals,
                 "latency_ms": {"p50": float(np.percentile(lat, 50)), "p90": float(np.percentile(lat, 90)),
                                "p99": float(np.percentile(lat, 99)), "max": float(lat.max())},
