@@ -268,7 +268,7 @@ class GilHog:
         return self.inner.compress_batch(texts, options, **kwargs)
 
 
-def _sse(events: list[dict]) -> StreamingResponse:
+def _sse_events(events: list[dict]) -> StreamingResponse:
     async def gen():
         for e in events:
             yield f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()
@@ -301,7 +301,7 @@ def responses_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: d
             item = {"type": "message", "id": f"msg_{n}", "role": "assistant", "status": "completed",
                     "content": [{"type": "output_text", "text": answer, "annotations": []}]}
         rid = f"resp_{n}"
-        return _sse([{"type": "response.created", "response": {**_response(rid, []), "status": "in_progress"}},
+        return _sse_events([{"type": "response.created", "response": {**_response(rid, []), "status": "in_progress"}},
                      {"type": "response.output_item.added", "output_index": 0, "item": item},
                      {"type": "response.output_item.done", "output_index": 0, "item": item},
                      {"type": "response.completed", "response": _response(rid, [item])}])
@@ -332,7 +332,7 @@ def anthropic_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: d
             stop = "tool_use"
         else:
             block, delta, stop = {"type": "text", "text": ""}, {"type": "text_delta", "text": answer}, "end_turn"
-        return _sse([start, {"type": "content_block_start", "index": 0, "content_block": block},
+        return _sse_events([start, {"type": "content_block_start", "index": 0, "content_block": block},
                      {"type": "content_block_delta", "index": 0, "delta": delta}, {"type": "content_block_stop", "index": 0},
                      {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 5}},
                      {"type": "message_stop"}])

@@ -57,6 +57,8 @@ def test_codex_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compre
     outputs = [i["output"] for i in bodies[-1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
     assert len(outputs) == 2 and stats["tool_outputs_compressed"] >= 1 and stats["failures"] == 0
     assert stats["websocket_refused"] >= 1  # its WebSocket attempt got a 426 and it went on over HTTPS
+    usage = stats["usage"]["total"]  # the upstream's usage figures, read from its streamed answers
+    assert usage["requests"] == 3 and usage["tokens_output"] == 15 and usage["tokens_saved"] > 0
     first = outputs[0]
     _check_listing(first, listing)
     earlier = [i for i in bodies[1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
@@ -93,3 +95,5 @@ def test_claude_code_runs_real_commands_through_the_proxy_and_its_outputs_go_up_
     assert len(results) == 2 and stats["tool_outputs_compressed"] >= 1 and stats["failures"] == 0
     _check_listing(results[0], listing)
     assert _tool_results(bodies[-2])[0] == results[0]  # byte-stable in the later request
+    usage = stats["usage"]["total"]
+    assert usage["tokens_output"] >= 15 and usage["tokens_saved"] > 0 and usage["cost"] > 0

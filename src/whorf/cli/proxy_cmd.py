@@ -82,3 +82,37 @@ def export(
     log = PairLog(db)
     result = log.export(out, since, min_ratio)
     print(f"wrote {result['written']} pairs to {out} ({result['skipped']} below --min-ratio or empty)")
+
+
+@app.command("stats")
+@handle_errors
+def stats(
+    url: str = typer.Option(f"http://{ProxyConfig.host}:{ProxyConfig.port}", "--url", help="The running proxy."),
+    as_json: bool = typer.Option(False, "--json", help="Print the proxy's whole /stats as JSON."),
+) -> None:
+    """What a running proxy compressed and what its sessions cost, net of the prompt cache."""
+    import json
+
+    import httpx
+
+    try:
+        snap = httpx.get(url.rstrip("/") + "/stats", timeout=10).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise UserError(f"no whorf proxy answered at {url} ({type(exc).__name__})") from None
+    if as_json:
+        print(json.dumps(snap, indent=1))
+        return
+    usage = snap.get("usage", {})
+    total = usage.get("total", {})
+    print(f"requests {snap.get('requests', 0)}, tool outputs compressed {snap.get('tool_outputs_compressed', 0)}/"
+          f"{snap.get('tool_outputs_seen', 0)}, tokens saved {snap.get('tokens_saved', 0)} "
+          f"({snap.get('savings', 0.0):.1%} of the tool outputs)")
+    if total:
+        print(f"upstream usage: input {total.get('tokens_input', 0)}, cache reads {total.get('tokens_cache_read', 0)}, "
+              f"cache writes {total.get('tokens_cache_write', 0)}, output {total.get('tokens_output', 0)}; cost "
+              f"${total.get('cost', 0):.4f} against ${total.get('cost_uncompressed_estimate', 0):.4f} uncompressed "
+              f"(estimate; prices per million tokens {usage.get('prices_per_million')})")
+    for key, s in usage.get("sessions", {}).items():
+        if s.get("costs_more_than_it_saves"):
+            print(f"session {key}: {s['cache_misses']} cache misses cost ${s['cache_miss_cost']:.4f}, more than the "
+                  f"${s['saved']:.4f} compression saved")

@@ -28,6 +28,7 @@ from whorf.proxy.forms import FormCache
 from whorf.proxy.guard import error_response, host_is_loopback, redact_url, token_matches, upstream_url
 from whorf.proxy.pairs import PairLog
 from whorf.proxy.stats import ProxyStats
+from whorf.proxy.usage import Ledger, UsageTap, session_key
 from whorf.proxy.worker import CompressionWorker, ModelSpec, factory_for
 from whorf.proxy.writer import PairWriter
 
@@ -43,6 +44,7 @@ class Proxy:
         self.config = config
         self.worker = worker
         self.stats = ProxyStats()
+        self.ledger = Ledger(config.prices)
         uses_db = config.log_pairs or config.persist_forms or config.retrieve
         self.pairs = PairLog(config.db_url) if uses_db else None
         self.writer = PairWriter(self.pairs, retry_s=config.pair_retry_s) if self.pairs else None
@@ -79,16 +81,20 @@ class Proxy:
                 self.stats.add(bypassed=1)
             rewrite = await self.bodies.run(body, api, uuid.uuid4().hex, bypass)
             body = rewrite.body
+        account = None
+        if api and rewrite is not None and rewrite.data is not None:
+            account = (session_key(rewrite.data), rewrite.saved_new, rewrite.saved_reused)
         if self.originals is not None and rewrite is not None and rewrite.data is not None and api in ("anthropic", "openai"):
             from whorf.proxy.retrieve import answer_with_retrieval
 
             handled = await answer_with_retrieval(self, api, target, headers, rewrite)
             if handled is not None:
                 return handled
-        return await self.send(request.method, target, headers, body)
+        return await self.send(request.method, target, headers, body, account)
 
-    async def send(self, method: str, target: httpx.URL, headers: list, body) -> Response:
-        """Forward to the upstream (``body``: bytes, or the client's stream) and relay its answer."""
+    async def send(self, method: str, target: httpx.URL, headers: list, body, account=None) -> Response:
+        """Forward to the upstream (``body``: bytes, or the client's stream) and relay its answer; with an
+        ``account`` (session, tokens saved on new and on reused outputs) its usage goes to the ledger."""
         upstream = self.client.build_request(method, target, headers=headers, content=body)
         try:
             response = await self.client.send(upstream, stream=True)
@@ -97,16 +103,43 @@ class Proxy:
                                   f"whorf proxy: the upstream did not answer in time ({type(exc).__name__})")
         except httpx.HTTPError as exc:
             return error_response(target.path, 502, "api_error", f"whorf proxy: upstream unreachable ({type(exc).__name__})")
-        return relay(response)
+        return relay(response, self._accounted(response, account) if account else None)
+
+    def _accounted(self, response: httpx.Response, account: tuple):
+        """The tap that books this answer's usage for its session when the answer has passed."""
+        streamed = "text/event-stream" in response.headers.get("content-type", "")
+        tap = UsageTap(streamed) if response.status_code == 200 else None
+        return tap, lambda: self.ledger.record(account[0], tap.close() if tap else None, account[1], account[2])
 
 
-def relay(response: httpx.Response) -> StreamingResponse:
-    """Stream an upstream response to the client: same status, same headers (repeated ones kept)."""
-    out = StreamingResponse(response.aiter_raw(), status_code=response.status_code,
+def relay(response: httpx.Response, accounted=None) -> StreamingResponse:
+    """Stream an upstream response to the client: same status, same headers (repeated ones kept); an
+    ``accounted`` (tap, done) pair sees every byte and is told when the answer ends."""
+    chunks = response.aiter_raw() if accounted is None else _tapped(response, *accounted)
+    out = StreamingResponse(chunks, status_code=response.status_code,
                             background=BackgroundTask(response.aclose))
     out.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.multi_items()
                        if k.lower() not in HOP_BY_HOP - {"content-length"}]
     return out
+
+
+async def _tapped(response: httpx.Response, tap, done):
+    """The upstream's raw bytes, as they come, with a copy (decoded when gzip/deflate) fed to ``tap``."""
+    import zlib
+
+    encoding = response.headers.get("content-encoding", "identity").lower()
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS) \
+        if encoding in ("gzip", "deflate") else None
+    try:
+        async for chunk in response.aiter_raw():
+            if tap is not None and (decoder is not None or encoding == "identity"):
+                try:
+                    tap.feed(decoder.decompress(chunk) if decoder else chunk)
+                except zlib.error:
+                    tap = None
+            yield chunk
+    finally:
+        done()
 
 
 def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker | None = None) -> FastAPI:
@@ -148,7 +181,7 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
         snap.update({"pid": os.getpid(), "model": worker.model_id, "upstream": redact_url(config.upstream), "logging_pairs": config.log_pairs,
                      "pairs_written": writer.written if writer else 0, "pairs_lost": writer.lost if writer else 0,
                      "pair_retries": writer.retries if writer else 0, "worker_restarts": worker.restarts,
-                     "forms": proxy.forms.snapshot()})
+                     "forms": proxy.forms.snapshot(), "usage": proxy.ledger.snapshot()})
         return JSONResponse(snap)
 
     @app.get("/api/recent")
@@ -165,7 +198,11 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
     async def catch_all(request: Request, path: str) -> Response:
         return await proxy.forward(request)
 
-    @app.websocket("/{path:path}")
+    app.add_api_websocket_route("/{path:path}", _refuse_websocket(proxy))
+    return app
+
+
+def _refuse_websocket(proxy: Proxy):
     async def no_websocket(websocket: WebSocket, path: str) -> None:
         """The proxy does not relay WebSockets (Codex tries its Responses WebSocket transport first): 426
         makes the client fall back to HTTPS at once (measured with Codex 0.171: 0.3 s; a 403, 404 or 501 makes
@@ -174,4 +211,4 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
         await websocket.send_denial_response(error_response(
             "/" + path, 426, "invalid_request_error", "whorf proxy: WebSocket transport not supported, use HTTPS"))
 
-    return app
+    return no_websocket

@@ -29,6 +29,8 @@ class Rewrite:
     body: bytes
     data: dict | None = None  # the parsed body (None when it was not JSON we understand)
     compressed: list[str] = field(default_factory=list)  # form keys of the outputs sent compressed
+    saved_new: int = 0  # tokens compression saved on outputs first seen in this request
+    saved_reused: int = 0  # ... on outputs sent in their recorded form (already in the history)
 
 
 class BodyCompressor:
@@ -83,10 +85,12 @@ class BodyCompressor:
                      if forms[k].kind == COMPRESSED and k in mine]  # logged by the request that compressed it
         self.stats.add(reused=len(keys) - len(new), new_outputs=len(new))
         self.stats.record(len(slots), sent, ms, 0, new=new_items)
+        saved = {k: forms[k].tokens_in - forms[k].tokens_out for k in keys_sent}
+        saved_new = sum(v for k, v in saved.items() if k in new)
         if bypass or not replacements:
             return Rewrite(raw, data, [])
         try:
-            return Rewrite(splice(raw, replacements), data, keys_sent)
+            return Rewrite(splice(raw, replacements), data, keys_sent, saved_new, sum(saved.values()) - saved_new)
         except (ValueError, UnicodeError):
             self.stats.add(unparsed=1)
             return Rewrite(raw, data)

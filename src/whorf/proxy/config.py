@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from whorf.config import DEFAULT_BUDGET_TOKENS, DEFAULT_QUERY_BUDGET_TOKENS, CompressOptions
+from whorf.proxy.usage import Prices
 from whorf.registry import DEFAULT_MODEL
 
 
@@ -41,6 +42,7 @@ class ProxyConfig:
     queries: bool = True
     budget_tokens: int | None = DEFAULT_BUDGET_TOKENS
     query_budget_tokens: int | None = DEFAULT_QUERY_BUDGET_TOKENS
+    prices: Prices = field(default_factory=Prices)  # dollars per million tokens, for /stats' usage and cost
     options: CompressOptions = field(init=False)
 
     def __post_init__(self) -> None:
