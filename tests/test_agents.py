@@ -18,7 +18,7 @@ import pytest
 from whorf.proxy.app import ProxyConfig, create_app
 from whorf.structure.markers import MARKER_LINE
 
-from servers import anthropic_agent_upstream, responses_agent_upstream, serve
+from servers import anthropic_agent_upstream, free_port, responses_agent_upstream, serve
 
 PACKAGES = {"codex": "@openai/codex", "claude": "@anthropic-ai/claude-code"}
 
@@ -32,35 +32,67 @@ def _agent(name: str) -> str:
     return path
 
 
-def _check_listing(output: str, listing: str) -> None:
-    assert MARKER_LINE.search(output) or len(output) < 0.8 * len(listing)  # compressed
-    listed = [ln for ln in output.splitlines() if ln.startswith(("-rw", "lrw", "drw"))]
-    assert listed and all(ln in set(listing.splitlines()) for ln in listed)  # every line a real one
+def _wrap(agent: str, binary: str, port: int, args: list[str], env: dict, cwd) -> subprocess.CompletedProcess:
+    """``whorf wrap AGENT`` with the real CLI, pointed at the proxy already running on ``port``."""
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "whorf", "wrap", agent, "--port", str(port), "--bin", binary, *args],
+                          env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=240, cwd=cwd)
+
+
+def _bytes_ratio(app) -> float:
+    """Bytes of the tool outputs the upstream got / bytes the agent sent (from the proxy's pair log)."""
+    pairs = list(app.state.proxy.pairs.iter_pairs())
+    assert pairs
+    return sum(len(p.compressed) for p in pairs) / sum(len(p.original) for p in pairs)
+
+
+NAMES = sorted(n for n in __import__("sys").stdlib_module_names if n.isalpha())[:80]  # 80 distinct real names
+USERS = [{"id": i, "name": name, "roles": ["dev", "ops"][: i % 2 + 1], "active": i % 3 != 0,
+          "quota": {"disk": i * 10, "cpu": i % 4}} for i, name in enumerate(NAMES)]
+COMMANDS = ["python3 -m json.tool users.json", "ls -l /usr/bin | head -60"]  # an API answer read, a listing
+
+
+def _users(cwd: Path) -> None:
+    (cwd / "users.json").write_text(json.dumps({"users": USERS}))
+
+
+def _check_outputs(outputs: list[str], listing: str) -> None:
+    """The JSON came up compressed and every record's values are there; the listing lines are real ones."""
+    first, second = outputs
+    missing = [name for name in NAMES if f"\"{name}\"" not in first]
+    assert "whorf_columns" in first and not missing, missing  # every record's name
+    listed = [ln for ln in second.splitlines() if ln.startswith(("-rw", "lrw", "drw"))]
+    assert listed and all(ln in set(listing.splitlines()) for ln in listed)
 
 
 def test_codex_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compressed(worker, tmp_path):
     codex = _agent("codex")
     listing = subprocess.run(["ls", "-l", "/usr/bin"], capture_output=True, text=True).stdout
-    upstream = responses_agent_upstream(["ls -l /usr/bin", "ls -l /usr/bin | head -40"])
+    upstream = responses_agent_upstream(COMMANDS)
+    _users(tmp_path)
+    port = free_port()
     with serve(upstream) as up:
-        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000), worker=worker)
-        with serve(app) as proxy:
+        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000, log_pairs=True,
+                                     db_url=f"sqlite:///{tmp_path / 'pairs.sqlite'}"), worker=worker)
+        with serve(app, port=port) as proxy:
             env = dict(os.environ, CODEX_HOME=str(tmp_path / "codex-home"), OPENAI_API_KEY="sk-test")
             (tmp_path / "codex-home").mkdir()
-            run = subprocess.run([codex, "-c", f"openai_base_url={proxy}/v1", "exec", "--skip-git-repo-check",
-                                  "--dangerously-bypass-approvals-and-sandbox", "list the binaries"],
-                                 env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path)
+            run = _wrap("codex", codex, port, ["exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
+                                               "list the binaries"], env, tmp_path)
             stats = json.loads(__import__("httpx").get(f"{proxy}/stats").text)
+            ratio = _bytes_ratio(app)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "FINAL ANSWER: done" in run.stdout  # the agent's final answer arrived
     bodies = [json.loads(raw) for raw in upstream.state.received]
     outputs = [i["output"] for i in bodies[-1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
     assert len(outputs) == 2 and stats["tool_outputs_compressed"] >= 1 and stats["failures"] == 0
     assert stats["websocket_refused"] >= 1  # its WebSocket attempt got a 426 and it went on over HTTPS
+    assert ratio <= 0.6, ratio
     usage = stats["usage"]["total"]  # the upstream's usage figures, read from its streamed answers
     assert usage["requests"] == 3 and usage["tokens_output"] == 15 and usage["tokens_saved"] > 0
     first = outputs[0]
-    _check_listing(first, listing)
+    _check_outputs(outputs, listing)
     earlier = [i for i in bodies[1]["input"] if isinstance(i, dict) and i.get("type") == "function_call_output"]
     assert earlier[0]["output"] == first  # the earlier output is byte-stable in the later request
 
@@ -78,22 +110,26 @@ def _tool_results(body: dict) -> list[str]:
 def test_claude_code_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compressed(worker, tmp_path):
     claude = _agent("claude")
     listing = subprocess.run(["ls", "-l", "/usr/bin"], capture_output=True, text=True).stdout
-    upstream = anthropic_agent_upstream(["ls -l /usr/bin", "ls -l /usr/bin | head -40"])
+    upstream = anthropic_agent_upstream(COMMANDS)
+    _users(tmp_path)
+    port = free_port()
     with serve(upstream) as up:
-        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000), worker=worker)
-        with serve(app) as proxy:
+        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000, log_pairs=True,
+                                     db_url=f"sqlite:///{tmp_path / 'pairs.sqlite'}"), worker=worker)
+        with serve(app, port=port) as proxy:
             (tmp_path / "home").mkdir()
-            env = dict(os.environ, HOME=str(tmp_path / "home"), ANTHROPIC_BASE_URL=proxy, ANTHROPIC_API_KEY="sk-ant-test",
+            env = dict(os.environ, HOME=str(tmp_path / "home"), ANTHROPIC_API_KEY="sk-ant-test",
                        DISABLE_TELEMETRY="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
-            run = subprocess.run([claude, "-p", "list the binaries", "--allowedTools", "Bash"], env=env,
-                                 capture_output=True, text=True, timeout=180, cwd=tmp_path)
+            run = _wrap("claude", claude, port, ["-p", "list the binaries", "--allowedTools", "Bash"], env, tmp_path)
             stats = json.loads(__import__("httpx").get(f"{proxy}/stats").text)
+            ratio = _bytes_ratio(app)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "FINAL ANSWER: done" in run.stdout
     bodies = [json.loads(raw) for raw in upstream.state.received]
     results = _tool_results(bodies[-1])
     assert len(results) == 2 and stats["tool_outputs_compressed"] >= 1 and stats["failures"] == 0
-    _check_listing(results[0], listing)
+    _check_outputs(results, listing)
     assert _tool_results(bodies[-2])[0] == results[0]  # byte-stable in the later request
+    assert ratio <= 0.6, ratio
     usage = stats["usage"]["total"]
     assert usage["tokens_output"] >= 15 and usage["tokens_saved"] > 0 and usage["cost"] > 0

@@ -382,3 +382,23 @@ def test_the_responses_api_has_its_tool_outputs_compressed_once_and_byte_stable(
             assert held.output_text == "ok" and json.loads(upstream.state.received[-1]["body"])["input"] == "go on"
             stats = httpx.get(f"{proxy}/stats").json()
             assert stats["tool_outputs_compressed"] >= 2 and stats["failures"] == 0
+
+
+def test_the_responses_api_streamed_through_the_sdk(worker):
+    import openai
+
+    from servers import responses_agent_upstream
+
+    upstream = responses_agent_upstream([], answer="streamed ok")
+    with serve(upstream) as up:
+        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000), worker=worker)
+        with serve(app) as proxy:
+            client = openai.OpenAI(base_url=f"{proxy}/v1", api_key="sk-test", max_retries=0)
+            with client.responses.stream(**responses_body(TOOL_OUTPUT)) as stream:
+                final = stream.get_final_response()
+            assert final.output_text == "streamed ok"
+            sent = json.loads(upstream.state.received[-1])
+            assert len(sent["input"][2]["output"]) < len(TOOL_OUTPUT)
+            with client.responses.stream(model="gpt-x", previous_response_id="resp_1", input="go on") as stream:
+                assert stream.get_final_response().output_text == "streamed ok"
+            assert json.loads(upstream.state.received[-1])["input"] == "go on"

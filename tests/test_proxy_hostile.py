@@ -62,10 +62,13 @@ WEIRD_BODIES = [
     b"[1, 2, 3]",
     b"not json at all \xff\xfe",
     b'{"messages": [{"role": "tool", "content": "\\ud800 lone surrogate ' + b"word " * 100 + b'"}]}',
+    b'{"model": "m", "input": 5}',
+    b'{"model": "m", "input": [{"type": "function_call_output", "call_id": 7, "output": {"a": 1}}, "x", null]}',
+    b'{"model": "m", "input": [{"type": "function_call_output", "call_id": "c", "output": [5, {"type": "input_text", "text": 3}]}]}',
 ]
 
 
-@pytest.mark.parametrize("api", ["/v1/chat/completions", "/v1/messages"])
+@pytest.mark.parametrize("api", ["/v1/chat/completions", "/v1/messages", "/v1/responses"])
 def test_unexpected_shapes_are_forwarded_byte_for_byte(worker, upstream, api):
     up_app, up = upstream
     with proxy_for(ProxyConfig(upstream=up, min_chars=10), worker) as proxy:

@@ -126,6 +126,8 @@ class Compressor:
                 query = bytes(query).decode("utf-8", "replace")
             cap = _budget_for(text, query, budget, opts)
             plan = structure.plan(text, dom, cap, query) if opts.structure else whole(text, dom, "words")
+            if opts.structure and cap != budget and not plan.matched:  # the query matched no unit: no query budget
+                plan = structure.plan(text, dom, budget, query)
             floor = _under_gain_floor(text, plan, opts)
             if floor:  # every word stays; the stats say why
                 plan.pieces = [replace(p, kind="keep") if p.kind == "words" else p for p in plan.pieces]

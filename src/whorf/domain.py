@@ -143,21 +143,29 @@ def is_csv(lines: list[str]) -> bool:
     return width >= 2 and sum(len(r) == width for r in rows) >= 0.9 * len(rows) and short >= 0.9 * len(cells)
 
 
+MAX_PREFACE_LINES = 8  # a tool's header before its JSON ("Process exited with code 0\nOutput:\n{...}")
+
+
 def json_start(text: str) -> int | None:
-    """Where the JSON in ``text`` starts: 0 for a JSON document or NDJSON, the offset after a one-line
-    preface ("The tool returned: {...}"), or None when it is not JSON."""
+    """Where the JSON in ``text`` starts: 0 for a JSON document or NDJSON, the offset after a short
+    preface (up to ``MAX_PREFACE_LINES`` lines of under 300 characters, such as "The tool returned:" or
+    an agent's "Exit code: 0 / Output:" header), or None when it is not JSON."""
     if len(text) > MAX_JSON_CHARS:
         return None
     if text[0] in "{[" and is_json(text):
         return 0
     if text[0] == "{" and is_ndjson(text):
         return 0
-    newline = text.find("\n")
-    if 0 < newline < 300 and text[newline + 1:].lstrip()[:1] in ("{", "["):
+    at = 0
+    for _ in range(MAX_PREFACE_LINES):
+        newline = text.find("\n", at)
+        if newline < 0 or newline - at >= 300:
+            return None
         rest = text[newline + 1:]
         body = rest.lstrip()
-        if is_json(body.strip()):
+        if body[:1] in ("{", "[") and is_json(body.strip()):
             return newline + 1 + (len(rest) - len(body))
+        at = newline + 1
     return None
 
 

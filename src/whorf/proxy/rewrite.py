@@ -37,8 +37,29 @@ MAX_QUERY_CHARS = 2000
 
 
 def _query(*parts: Any) -> str | None:
-    text = " ".join(p if isinstance(p, str) else json.dumps(p, ensure_ascii=False) for p in parts if p)
+    try:
+        text = " ".join(_words_of(p) for p in parts if p)
+    except RecursionError:  # a tool input nested beyond reason: no intent from it
+        text = " ".join(p for p in parts if isinstance(p, str))
     return text[-MAX_QUERY_CHARS:] or None
+
+
+def _words_of(value: Any) -> str:
+    """The text of one part of the intent: a tool's input by its values only (its keys, ``cmd`` or
+    ``command``, name the tool's schema, not what the agent looks for); a JSON string is read as JSON."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "[") and len(stripped) < 100_000:
+            try:
+                return _words_of(json.loads(stripped))
+            except (ValueError, RecursionError):
+                return value
+        return value
+    if isinstance(value, dict):
+        return " ".join(_words_of(v) for v in value.values())
+    if isinstance(value, list):
+        return " ".join(_words_of(v) for v in value)
+    return "" if value is None or isinstance(value, bool) else str(value)
 
 
 def _texts(content: Any) -> str:

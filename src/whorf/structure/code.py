@@ -89,22 +89,26 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     kinds = [""] * len(lines)
     bodies = [body(ln.text) for ln in lines]
     folds = _foldable(bodies)
+    unrelated = []
     if query and budget_chars is not None and len(text) > budget_chars:
-        folds += _unrelated_bodies(lines, bodies, query, len(text) - budget_chars)
+        unrelated = _unrelated_bodies(lines, bodies, query, len(text) - budget_chars)
+    folds += unrelated
     for run, kind in folds:
         for i in run:
             keep[i] = False
             kinds[i] = kind
         notes.append(Note(run[0], "collapsed", f"{kind}: {len(run)} line(s)"))
     if all(keep):
-        return Plan("code", [Piece(0, len(text), "keep")] if text else [])
+        return Plan("code", [Piece(0, len(text), "keep")] if text else [], matched=bool(unrelated))
 
     def describe(run):
         if kinds[run[0]] == "body":
             return "line", "body", None, f"lines {run[0] + 1}-{run[-1] + 1} folded"
         return "line", kinds[run[0]] or "folded", None
 
-    return L.merge(L.collapse(text, lines, keep, "code", describe, notes))
+    out = L.merge(L.collapse(text, lines, keep, "code", describe, notes))
+    out.matched = bool(unrelated)
+    return out
 
 
 def _foldable(bodies: list[str]) -> list[tuple[list[int], str]]:
@@ -153,6 +157,8 @@ def _unrelated_bodies(lines, bodies: list[str], query: str, excess: int) -> list
         if j - i > 2:
             blocks.append(list(range(i + 1, j)))
     rel = relevance.scores(["\n".join(bodies[k] for k in [b[0] - 1] + b) for b in blocks], query)
+    if not any(r > 0 for r in rel):
+        return []  # the query names nothing here: code stays whole, as without a query
     out, gone, folded = [], 0, set()
     for block, score in sorted(zip(blocks, rel), key=lambda x: -len(x[0])):
         if gone >= excess:

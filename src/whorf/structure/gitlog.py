@@ -53,4 +53,6 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     def describe(run):
         return "line", "more" if matched else "older", None, f"{len({owner[i] for i in run})} whole commits"
 
-    return L.merge(L.collapse(text, lines, final, "gitlog", describe))
+    out = L.merge(L.collapse(text, lines, final, "gitlog", describe))
+    out.matched = matched
+    return out

@@ -74,8 +74,8 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     out = Plan("json")
     body = _Writer(text, out).emit(root)
     if budget_chars is not None and len(body) + start > budget_chars:
-        _trim(text, root, budget_chars - start, len(body), query)
-        out = Plan("json")
+        matched = _trim(text, root, budget_chars - start, len(body), query)
+        out = Plan("json", matched=matched)
         body = _Writer(text, out).emit(root)
     if len(body) >= root.end - start:
         return Plan("json", [Piece(0, len(text), "keep")])
@@ -156,7 +156,7 @@ def _mark_repeats(text: str, node: Node) -> None:
     node.keep = [m or not r for m, r in zip(node.must, again)]
 
 
-def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | None = None) -> None:
+def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | None = None) -> bool:
     """Over the budget: drop plain items of the arrays of records, from the middle, until the output fits
     (``whole``: the output's length before, every repeat already omitted)."""
     arrays: list[Node] = []
@@ -168,7 +168,7 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
         stack.extend(n.children)
     units = [(a, i) for a in arrays for i in range(len(a.children))]
     if not units:
-        return
+        return False
     writer = _Writer(text, Plan("json"))
     sizes = [len(writer.item(a, i, _columns(a))) + 1 for a, i in units]  # as emitted, with its comma
     keep = [a.keep[i] for a, i in units]
@@ -179,6 +179,7 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
     _rekeep_short_runs(units, keep, final, sizes)
     for (a, i), k in zip(units, final):
         a.keep[i] = k
+    return bool(rel) and any(r > 0 for r in rel)
 
 
 def _rekeep_short_runs(units: list, keep: list[bool], final: list[bool], sizes: list[int]) -> None:

@@ -112,7 +112,7 @@ def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Seq
     says what varied (repeats) or how many more units went (budget), and ``where`` they were. With a
     ``query``, the budget drops the lines least relevant to it first (relevance.py). ``groups`` (a unit
     number per line, ascending) makes the budget keep or drop several lines together."""
-    final = _trim_units(lines, keep, priority, budget_chars, query, groups or range(len(lines)))
+    final, matched = _trim_units(lines, keep, priority, budget_chars, query, groups or range(len(lines)))
     dropped = {i for i, (k, f) in enumerate(zip(keep, final)) if k and not f}
 
     def describe(run: Sequence[int]) -> tuple:
@@ -122,12 +122,15 @@ def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Seq
             return "line", "similar", repeat.varying(texts) if same else None
         return unit, "more", None, where(run) if where else None
 
-    return merge(collapse(text, lines, final, structure, describe, notes))
+    plan = merge(collapse(text, lines, final, structure, describe, notes))
+    plan.matched = matched
+    return plan
 
 
 def _trim_units(lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,
-                query: str | None, groups: Sequence[int]) -> list[bool]:
-    """The budget's keep flags per line, deciding unit by unit (a unit: the lines sharing a group)."""
+                query: str | None, groups: Sequence[int]) -> tuple[list[bool], bool]:
+    """The budget's keep flags per line, deciding unit by unit (a unit: the lines sharing a group), and
+    whether the query matched a unit."""
     members: dict[int, list[int]] = {}
     for i, g in enumerate(groups):
         members.setdefault(g, []).append(i)
@@ -143,4 +146,4 @@ def _trim_units(lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[
         if not k:
             for i in u:
                 final[i] = False
-    return final
+    return final, bool(rel) and any(r > 0 for r in rel)

@@ -52,6 +52,7 @@ class Plan:
     pieces: list[Piece] = field(default_factory=list)
     omissions: list[Omission] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    matched: bool = False  # the query matched one of the units the budget chose among
 
     @property
     def changed(self) -> bool:
