@@ -48,6 +48,10 @@ def test_a_session_whose_cache_misses_cost_more_than_compression_saved_is_flagge
     assert a["cache_misses"] == 0 and not a["costs_more_than_it_saves"] and a["saved"] > 0
     assert a["cost_uncompressed_estimate"] > a["cost"]
     assert b["cache_misses"] == 1 and b["costs_more_than_it_saves"]
+    # by hand, session a: 200 input x $3 + 5000 read x $0.30 + 5200 written x $3.75 + 20 output x $15, per million
+    assert a["cost"] == round((200 * 3.0 + 5000 * 0.3 + 5200 * 3.75 + 20 * 15.0) / 1e6, 6)
+    assert a["saved"] == round((400 * 3.0 + 400 * 0.3) / 1e6, 6)  # new outputs as input, reused as cache reads
+    assert b["cache_miss_cost"] == round(5000 * (3.0 - 0.3) / 1e6, 6)  # the 5,000 cached tokens read again
     assert snap["total"]["requests"] == 4 and snap["total"]["costs_more_than_it_saves"] is True
 
 
