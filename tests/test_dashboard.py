@@ -59,6 +59,8 @@ def test_dashboard_renders_stats_and_a_recent_compression(tiny_compressor, tmp_p
                 assert "SIGILL" in must
                 assert item.find_elements(By.CSS_SELECTOR, ".dropped") or item.find_elements(By.CSS_SELECTOR, ".kept")
                 assert driver.find_elements(By.CSS_SELECTOR, "#chart polyline")
+                cost = driver.find_element(By.CSS_SELECTOR, '[data-stat="cost"]').text  # the upstream's usage, priced
+                assert cost == "-" or cost.startswith("$")
                 driver.save_screenshot(str(tmp_path / "dashboard.png"))
             finally:
                 driver.quit()
