@@ -19,7 +19,7 @@ STORE_OPT = typer.Option(None, "--store", help="Store file (default: the cache d
 @app.command()
 @handle_errors
 def retrieve(
-    handle: str = typer.Argument(..., help="A marker's handle, e.g. whorf:1f2e3d4c."),
+    handle: str = typer.Argument(..., help="A marker's handle, e.g. whorf:1f2e3d4c5b6a."),
     store: Optional[Path] = STORE_OPT,
 ) -> None:
     """Print the original that a marker ([... N similar lines omitted; whorf:HANDLE ...]) stands for."""
