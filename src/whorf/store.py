@@ -202,5 +202,5 @@ class Store:
 
 
 def retrieve(handle: str, store: Store | None = None) -> str | None:
-    """The original text a marker's handle names (``whorf:1f2e3d4c``), or None if unknown or expired."""
+    """The original text a marker's handle names (``whorf:1f2e3d4c5b6a``), or None if unknown or expired."""
     return (store or Store()).get(handle.strip())

@@ -2,7 +2,7 @@
 
 Requests whose tool outputs went upstream compressed get one more tool, ``whorf_retrieve(handle)``.
 Each compressed output ends with a line naming its handle; the structural stage's markers carry handles
-too (``whorf:1f2e3d4c``). When the model calls the tool, the proxy answers from its store of originals
+too (``whorf:1f2e3d4c5b6a``). When the model calls the tool, the proxy answers from its store of originals
 (then from :class:`whorf.store.Store`, where the structural stage keeps what its markers replaced),
 appends the exchange to the request and asks upstream again (at most ``MAX_ROUNDS`` times); the client
 only sees the final answer. Both APIs, streamed or not: upstream answers are read whole while retrieval
@@ -24,9 +24,9 @@ from whorf.proxy.rewrite import append_items, insert_key
 
 TOOL_NAME = "whorf_retrieve"
 MAX_ROUNDS = 3
-_DESCRIPTION = ("Some tool outputs in this conversation were shortened; each names a handle like whorf:1f2e3d4c. "
+_DESCRIPTION = ("Some tool outputs in this conversation were shortened; each names a handle like whorf:1f2e3d4c5b6a. "
                 "Call this with a handle to get the full original text back.")
-_SCHEMA = {"type": "object", "properties": {"handle": {"type": "string", "description": "a handle such as whorf:1f2e3d4c"}},
+_SCHEMA = {"type": "object", "properties": {"handle": {"type": "string", "description": "a handle such as whorf:1f2e3d4c5b6a"}},
            "required": ["handle"]}
 TOOLS = {"anthropic": {"name": TOOL_NAME, "description": _DESCRIPTION, "input_schema": _SCHEMA},
          "openai": {"type": "function", "function": {"name": TOOL_NAME, "description": _DESCRIPTION, "parameters": _SCHEMA}}}

@@ -3,13 +3,13 @@
 Line-shaped outputs (logs, tables, listings, search results, diffs, diagnostics) get a marker line in place
 of each run of omitted lines::
 
-    [... 37 similar lines omitted; whorf:1f2e3d4c ...]
-    [... 12 similar lines omitted, varying: 1201..1240, 12 distinct; whorf:1f2e3d4c ...]
-    [... 40 more paths omitted, under src/whorf/; whorf:1f2e3d4c ...]
+    [... 37 similar lines omitted; whorf:1f2e3d4c5b6a ...]
+    [... 12 similar lines omitted, varying: 1201..1240, 12 distinct; whorf:1f2e3d4c5b6a ...]
+    [... 40 more paths omitted, under src/whorf/; whorf:1f2e3d4c5b6a ...]
 
 JSON arrays get a marker element in place of each run of omitted items (the document stays JSON)::
 
-    {"whorf_omitted": 47, "shared": {"status": "success"}, "handle": "whorf:1f2e3d4c"}
+    {"whorf_omitted": 47, "shared": {"status": "success"}, "handle": "whorf:1f2e3d4c5b6a"}
 
 The handle names the omitted original, byte for byte, in the local store (``whorf retrieve HANDLE``).
 Counts add up: kept units plus the counts of all markers equal the units of the input.
