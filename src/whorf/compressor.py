@@ -121,16 +121,8 @@ class Compressor:
                 results[i] = self._passthrough(text, reason, opts)
                 continue
             dom = domains.normalize(opts.domain) or domains.route(text)
-            query = (queries[i] if queries is not None else opts.query) or None
-            if isinstance(query, (bytes, bytearray)):
-                query = bytes(query).decode("utf-8", "replace")
-            cap = _budget_for(text, query, budget, opts)
-            plan = structure.plan(text, dom, cap, query) if opts.structure else whole(text, dom, "words")
-            if opts.structure and cap != budget and not plan.matched:  # the query matched no unit: no query budget
-                plan = structure.plan(text, dom, budget, query)
-            floor = _under_gain_floor(text, plan, opts)
-            if floor:  # every word stays; the stats say why
-                plan.pieces = [replace(p, kind="keep") if p.kind == "words" else p for p in plan.pieces]
+            plan, floor = _plan(text, dom, queries[i] if queries is not None else opts.query, budget, opts)
+            if floor:
                 floors[i] = floor
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
             todo.append((i, text, dom, plan, parts))
@@ -248,6 +240,25 @@ class Compressor:
             mode="rate" if opts.rate is not None else "threshold",
             override=opts.override,
         )
+
+
+def _plan(text: str, dom: str, query, budget: int | None, opts: CompressOptions) -> tuple[Plan, str | None]:
+    """The structural plan of one text, and why its prose stays whole (the gain floor) or None. The query
+    budget holds only when the query matched one of the units it dropped among; otherwise the plan is made
+    again under the normal budget."""
+    if not opts.structure:
+        return whole(text, dom, "words"), None
+    if isinstance(query, (bytes, bytearray)):
+        query = bytes(query).decode("utf-8", "replace")
+    query = query or None
+    cap = _budget_for(text, query, budget, opts)
+    plan = structure.plan(text, dom, cap, query)
+    if cap != budget and plan.omissions and not plan.matched:  # nothing dropped: the same plan either way
+        plan = structure.plan(text, dom, budget, query)
+    floor = _under_gain_floor(text, plan, opts)
+    if floor:  # every word stays; the stats say why
+        plan.pieces = [replace(p, kind="keep") if p.kind == "words" else p for p in plan.pieces]
+    return plan, floor
 
 
 def _under_gain_floor(text: str, plan: Plan, opts: CompressOptions) -> str | None:
