@@ -66,22 +66,30 @@ def _check_outputs(outputs: list[str], listing: str) -> None:
     assert listed and all(ln in set(listing.splitlines()) for ln in listed)
 
 
-def test_codex_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compressed(worker, tmp_path):
-    codex = _agent("codex")
+def _session(agent: str, upstream, args: list[str], env: dict, worker, tmp_path):
+    """One agent run through ``whorf wrap`` and a proxy (pair log on) in front of ``upstream``:
+    (the run, the proxy's /stats, tool-output bytes upstream / bytes the agent sent, the listing it read)."""
+    binary = _agent(agent)
     listing = subprocess.run(["ls", "-l", "/usr/bin"], capture_output=True, text=True).stdout
-    upstream = responses_agent_upstream(COMMANDS)
     _users(tmp_path)
     port = free_port()
     with serve(upstream) as up:
         app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000, log_pairs=True,
                                      db_url=f"sqlite:///{tmp_path / 'pairs.sqlite'}"), worker=worker)
         with serve(app, port=port) as proxy:
-            env = dict(os.environ, CODEX_HOME=str(tmp_path / "codex-home"), OPENAI_API_KEY="sk-test")
-            (tmp_path / "codex-home").mkdir()
-            run = _wrap("codex", codex, port, ["exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
-                                               "list the binaries"], env, tmp_path)
+            run = _wrap(agent, binary, port, args, env, tmp_path)
             stats = json.loads(__import__("httpx").get(f"{proxy}/stats").text)
             ratio = _bytes_ratio(app)
+    return run, stats, ratio, listing
+
+
+def test_codex_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compressed(worker, tmp_path):
+    upstream = responses_agent_upstream(COMMANDS)
+    (tmp_path / "codex-home").mkdir()
+    env = dict(os.environ, CODEX_HOME=str(tmp_path / "codex-home"), OPENAI_API_KEY="sk-test")
+    run, stats, ratio, listing = _session(
+        "codex", upstream, ["exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
+                            "list the binaries"], env, worker, tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "FINAL ANSWER: done" in run.stdout  # the agent's final answer arrived
     bodies = [json.loads(raw) for raw in upstream.state.received]
@@ -108,21 +116,12 @@ def _tool_results(body: dict) -> list[str]:
 
 
 def test_claude_code_runs_real_commands_through_the_proxy_and_its_outputs_go_up_compressed(worker, tmp_path):
-    claude = _agent("claude")
-    listing = subprocess.run(["ls", "-l", "/usr/bin"], capture_output=True, text=True).stdout
     upstream = anthropic_agent_upstream(COMMANDS)
-    _users(tmp_path)
-    port = free_port()
-    with serve(upstream) as up:
-        app = create_app(ProxyConfig(upstream=up, min_chars=100, deadline_ms=60_000, log_pairs=True,
-                                     db_url=f"sqlite:///{tmp_path / 'pairs.sqlite'}"), worker=worker)
-        with serve(app, port=port) as proxy:
-            (tmp_path / "home").mkdir()
-            env = dict(os.environ, HOME=str(tmp_path / "home"), ANTHROPIC_API_KEY="sk-ant-test",
-                       DISABLE_TELEMETRY="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
-            run = _wrap("claude", claude, port, ["-p", "list the binaries", "--allowedTools", "Bash"], env, tmp_path)
-            stats = json.loads(__import__("httpx").get(f"{proxy}/stats").text)
-            ratio = _bytes_ratio(app)
+    (tmp_path / "home").mkdir()
+    env = dict(os.environ, HOME=str(tmp_path / "home"), ANTHROPIC_API_KEY="sk-ant-test", DISABLE_TELEMETRY="1",
+               CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
+    run, stats, ratio, listing = _session("claude", upstream, ["-p", "list the binaries", "--allowedTools", "Bash"],
+                                          env, worker, tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "FINAL ANSWER: done" in run.stdout
     bodies = [json.loads(raw) for raw in upstream.state.received]
