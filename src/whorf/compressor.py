@@ -46,11 +46,13 @@ class Compressor:
         profile: str | None = None,
         batch_size: int = 16,
         onnx_dir: str | Path | None = None,
+        threads: int | None = None,
     ):
         """``runtime="auto"`` runs the model's shipped int8 ONNX graph without torch when it has one
         (``whorf ship-onnx``), else torch fp32; ``"onnx"``/``"onnx-int8"`` need a graph in ``onnx_dir`` or
         the model directory (``whorf export-onnx``); a ``Runtime`` object is used as given. ``model`` is a
-        name, a directory or a ``Loaded``. The compressor never exports a graph itself."""
+        name, a directory or a ``Loaded``. ``threads``: the ONNX session's inference threads (None: its own
+        choice, all cores); batch workers run one each. The compressor never exports a graph itself."""
         given = None if isinstance(runtime, str) else runtime
         loaded = None if isinstance(model, (str, Path)) else model
         directory = registry.find(str(model)) if loaded is None else None
@@ -62,7 +64,7 @@ class Compressor:
             self.config: ModelConfig = small.config
             self.tokenizer = small.tokenizer
             self.model = None
-            self.runtime: runtimes.Runtime = given or runtimes.OnnxRuntime(small.graph, name)
+            self.runtime: runtimes.Runtime = given or runtimes.OnnxRuntime(small.graph, name, threads)
         else:
             if loaded is None:
                 from whorf import model as modeling
@@ -71,19 +73,24 @@ class Compressor:
             self.config = loaded.config
             self.tokenizer = loaded.tokenizer
             self.model = loaded.model
-            self.runtime = given or self._runtime(name, loaded, onnx_dir)
+            self.runtime = given or self._runtime(name, loaded, onnx_dir, threads)
         self.profile: Profile = load_profile(profile or self.config.profile)
         self.scorer = Scorer(self.tokenizer, self.runtime, self.config.max_length, self.config.pooling, batch_size,
                              self.config.overlap)
 
-    def _runtime(self, name: str, loaded: modeling.Loaded, onnx_dir: str | Path | None) -> runtimes.Runtime:
+    def _runtime(self, name: str, loaded: modeling.Loaded, onnx_dir: str | Path | None,
+                 threads: int | None = None) -> runtimes.Runtime:
         if name.startswith("torch"):
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
             return runtimes.TorchRuntime(loaded.model, bf16=name == "torch-bf16")
         graph = runtimes.ONNX_FILES[name]
         for folder in (Path(onnx_dir) if onnx_dir else None, self.directory):
             if folder and (folder / graph).is_file() and (name == "onnx" or folder != self.directory
                                                          or light.valid_graph(folder)):
-                return runtimes.OnnxRuntime(folder / graph, name)
+                return runtimes.OnnxRuntime(folder / graph, name, threads)
         raise ValueError(f"no {graph} for this model: export one with `whorf export-onnx --out DIR` and pass "
                          f"onnx_dir=DIR, or ship one into the model directory with `whorf ship-onnx`")
 

@@ -72,7 +72,7 @@ QUIET_WARNINGS = (
     (r".*torch\.onnx.*", (UserWarning, DeprecationWarning, FutureWarning)),
 )
 QUIET_MODULES = ("torch.onnx", "onnxruntime.quantization", "onnxruntime.transformers", "transformers.modeling_utils")
-COMMANDS = ("compress_cmd", "eval_cmd", "loop_cmd", "proxy_cmd", "train_cmd", "retrieve_cmd", "wrap_cmd", "ship_cmd")
+COMMANDS = ("batch_cmd", "compress_cmd", "eval_cmd", "loop_cmd", "proxy_cmd", "train_cmd", "retrieve_cmd", "wrap_cmd", "ship_cmd")
 
 
 def quiet_libraries() -> None:

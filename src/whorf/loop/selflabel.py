@@ -24,6 +24,20 @@ from whorf.loop.config import LoopConfig
 from whorf.train.trainer import TrainConfig, train
 
 
+def rejected(text: str, reference: str, passthrough: str | None, min_chars: int, min_ratio: float) -> str | None:
+    """Why a self-label is not kept as training data (None: kept): the text passed through, is shorter than
+    ``min_chars``, or its compression kept more than 1 / ``min_ratio`` of its characters."""
+    if passthrough:
+        return f"passed through ({passthrough})"
+    if len(text) < min_chars:
+        return f"shorter than {min_chars} characters"
+    if not reference.strip():
+        return "compressed to nothing"
+    if len(text) / len(reference) < min_ratio:
+        return f"compressed less than {min_ratio}x"
+    return None
+
+
 def self_label(model: str, rows: list[datasets.Row], out: Path, cfg: LoopConfig) -> dict:
     """Compress ``rows`` with ``model`` + override and write the kept pairs as training data."""
     from whorf.compressor import Compressor
@@ -35,7 +49,7 @@ def self_label(model: str, rows: list[datasets.Row], out: Path, cfg: LoopConfig)
             chunk = rows[start:start + 64]
             for row, res in zip(chunk, comp.compress_batch([r.text for r in chunk], override=True, structure=False, store=False)):
                 ref = res.text
-                if res.stats.passthrough or len(row.text) < cfg.min_chars or not ref.strip() or len(row.text) / len(ref) < cfg.min_ratio:
+                if rejected(row.text, ref, res.stats.passthrough, cfg.min_chars, cfg.min_ratio):
                     dropped += 1
                     continue
                 kept += 1

@@ -1,0 +1,221 @@
+"""Running a batch job: plan the shards, skip the finished ones, run the rest, write the summary.
+
+    inputs -> shards (plan.json, made once) -> the unfinished shards -> workers: read the shard from its
+    source, process its rows, write part-NNNNN.jsonl (atomically: it exists complete or not at all)
+    -> summary.json (every shard's counts, this run's throughput)
+
+The workers are a Ray Data actor pool (``ray.data.Dataset.map_batches`` over the shard list, one
+``ShardWorker`` actor per worker, each with ``threads`` CPUs and one loaded model), on a local cluster
+started for the job or the one ``address`` names. Ray Data restarts an actor that dies and retries its
+shard; a shard still missing after the pool has finished is run again (``RETRIES`` rounds), so a killed
+worker loses no row. ``local`` runs the same ``process_shard`` in this process, in plan order, without Ray:
+the same bytes, since each output depends only on its shard and the settings (timing is kept out of rows).
+A killed job re-run with the same settings and output directory resumes from the finished shards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from whorf.batch import shards as sharding
+from whorf.batch.config import BatchConfig
+from whorf.batch.shards import Shard
+
+PLAN = "plan.json"
+SUMMARY = "summary.json"
+COUNTS = ".counts"  # one JSON file of counts per finished shard
+RETRIES = 2  # rounds of re-running shards still missing after the pool finished
+
+
+class BatchError(RuntimeError):
+    """The job cannot run as asked; the message says why and what to do."""
+
+
+def part_name(shard: Shard) -> str:
+    return f"part-{shard.index:05d}.jsonl"
+
+
+@dataclass
+class ShardDone:
+    index: int
+    rows: int
+    seconds: float
+    worker: str  # host:pid of the process that ran it
+
+
+def process_shard(operation, shard: Shard, out: Path) -> ShardDone:
+    """Read, process and write one shard; its output file appears only when complete."""
+    started = time.perf_counter()
+    rows = sharding.read(shard)
+    lines, counts = operation.process(rows, shard)
+    if len(lines) != len(rows):  # the contract every operation keeps; never write a shard that breaks it
+        raise BatchError(f"shard {shard.index}: {len(lines)} rows out for {len(rows)} in")
+    final = out / part_name(shard)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as f:
+        f.writelines(lines)
+    (out / COUNTS).mkdir(exist_ok=True)
+    (out / COUNTS / f"{shard.index:05d}.json").write_text(json.dumps(asdict(counts)))
+    tmp.replace(final)
+    return ShardDone(shard.index, len(rows), time.perf_counter() - started, f"{os.uname().nodename}:{os.getpid()}")
+
+
+class ShardWorker:
+    """A Ray Data actor: one loaded operation (model), shards in, one result row per shard out."""
+
+    settings: tuple[dict, str] = ({}, "")  # (BatchConfig fields, output directory), set by the job
+
+    def __init__(self):
+        from whorf.batch.work import OPERATIONS
+
+        cfg, out = self.settings
+        config = BatchConfig(**cfg)
+        self.operation = OPERATIONS[config.operation](config)
+        self.out = Path(out)
+
+    def __call__(self, batch: dict) -> dict:
+        import numpy as np
+
+        done = [process_shard(self.operation, Shard.from_dict(json.loads(s)), self.out) for s in batch["shard"]]
+        return {"done": np.array([json.dumps(asdict(d)) for d in done], dtype=object)}
+
+
+def load_plan(cfg: BatchConfig, out: Path) -> list[Shard]:
+    """The output directory's plan, or a new one; a plan made with other settings is an error."""
+    path = out / PLAN
+    key = cfg.work_key()
+    if path.is_file():
+        recorded = json.loads(path.read_text())
+        if recorded.get("work_key") != key:
+            raise BatchError(f"{out} holds a {recorded.get('operation')} run with other settings or inputs "
+                             f"(plan.json); re-run with the same ones to resume, or use a new output directory")
+        return [Shard.from_dict(s) for s in recorded["shards"]]
+    try:
+        planned = sharding.plan(cfg.inputs, cfg.shard_rows)
+    except sharding.SourceError as exc:
+        raise BatchError(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    body = {"operation": cfg.operation, "work_key": key, "inputs": cfg.inputs, "settings": asdict(cfg),
+            "shards": [s.to_dict() for s in planned]}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, indent=1))
+    tmp.replace(path)
+    return planned
+
+
+def pending(plan: list[Shard], out: Path) -> list[Shard]:
+    return [s for s in plan if not (out / part_name(s)).is_file()]
+
+
+def run(cfg: BatchConfig, on_shard: Callable[[ShardDone], None] = lambda d: None,
+        on_start: Callable[[int, int], None] = lambda total, done: None) -> dict:
+    """Run the job; ``on_start(total_rows, rows_already_done)`` then ``on_shard`` per shard finished now.
+    Returns the summary (also written to ``summary.json``)."""
+    out = Path(cfg.output)
+    plan = load_plan(cfg, out)
+    todo = pending(plan, out)
+    on_start(sum(s.rows for s in plan), sum(s.rows for s in plan) - sum(s.rows for s in todo))
+    started = time.perf_counter()
+    done: list[ShardDone] = []
+    record = lambda d: (done.append(d), on_shard(d))  # noqa: E731
+    if todo and cfg.local:
+        _run_local(cfg, todo, out, record)
+    elif todo:
+        _run_ray(cfg, out, todo, record)
+    missing = pending(plan, out)
+    if missing:
+        raise BatchError(f"{len(missing)} shards are unfinished (first: {part_name(missing[0])}); run again to resume")
+    return _summary(cfg, plan, out, done, time.perf_counter() - started)
+
+
+def _run_local(cfg: BatchConfig, todo: list[Shard], out: Path, record: Callable[[ShardDone], None]) -> None:
+    from whorf.batch.work import OPERATIONS
+
+    operation = OPERATIONS[cfg.operation](cfg)
+    for shard in todo:
+        record(process_shard(operation, shard, out))
+
+
+def _run_ray(cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[ShardDone], None]) -> None:
+    """The actor pool over the shards; shards still missing afterwards (their actor died past what Ray
+    retried) go round again."""
+    ray = _ray(cfg)
+    try:
+        for _ in range(1 + RETRIES):
+            if not todo:
+                return
+            _pool_round(ray, cfg, out, todo, record)
+            todo = pending(todo, out)
+    finally:
+        ray.shutdown()
+
+
+def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[ShardDone], None]) -> None:
+    ds = ray.data.from_items([{"shard": json.dumps(s.to_dict())} for s in todo], override_num_blocks=len(todo))
+    # the settings ride on the class, not as constructor arguments: Ray keeps those in the object store,
+    # where an actor restarted after its arguments went out of scope could not find them
+    worker = type("ShardWorker", (ShardWorker,), {"settings": (asdict(cfg), str(out.resolve()))})
+    pool = ds.map_batches(worker, batch_size=1, num_cpus=cfg.threads, batch_format="numpy",
+                          compute=ray.data.ActorPoolStrategy(size=min(cfg.workers, len(todo)),
+                                                                  max_tasks_in_flight_per_actor=1))
+    try:
+        for row in pool.iter_rows():
+            record(ShardDone(**json.loads(row["done"])))
+    except Exception as exc:  # noqa: BLE001 - a worker lost beyond Ray's retries: the shards left go round again
+        if isinstance(exc, (KeyboardInterrupt, BatchError)):
+            raise
+        import logging
+
+        logging.getLogger("whorf").warning("batch: the worker pool failed (%s: %s); retrying the unfinished shards",
+                                           type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+
+
+def _ray(cfg: BatchConfig):
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise BatchError("whorf batch runs on Ray: pip install 'whorf[scale]' (or pass --local to run in one process)") from None
+    import logging
+
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    kwargs = {"address": cfg.address} if cfg.address else {"num_cpus": max(cfg.workers * cfg.threads, 1)}
+    ray.init(**kwargs, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             ignore_reinit_error=True)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    return ray
+
+
+def _summary(cfg: BatchConfig, plan: list[Shard], out: Path, done: list[ShardDone], seconds: float) -> dict:
+    from whorf.batch.work import Counts
+
+    total = Counts()
+    for shard in plan:
+        total.add(Counts(**json.loads((out / COUNTS / f"{shard.index:05d}.json").read_text())))
+    rows_now = sum(d.rows for d in done)
+    workers = sorted({d.worker for d in done})
+    summary = {
+        "operation": cfg.operation, "inputs": cfg.inputs, "output": str(out), "shards": len(plan),
+        "rows_in": sum(s.rows for s in plan), "rows_out": sum(_lines(out / part_name(s)) for s in plan),
+        "passed": total.passed, "reasons": total.reasons, "tokens_in": total.tokens_in, "tokens_out": total.tokens_out,
+        "mode": "local" if cfg.local else "ray", "workers": cfg.workers, "threads": cfg.threads,
+        "this_run": {"shards": len(done), "rows": rows_now, "seconds": round(seconds, 3),
+                     "rows_per_s": round(rows_now / seconds, 2) if done and seconds > 0 else None,
+                     "processes": workers},
+    }
+    (out / SUMMARY).write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
