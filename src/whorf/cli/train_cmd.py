@@ -30,6 +30,34 @@ def threads_option(config: type) -> Any:
     return typer.Option(default(config, "threads"), "--threads", help="Torch CPU threads.")
 
 
+def processes_option() -> Any:
+    return typer.Option(1, "--processes", help="Data-parallel training processes on this machine (torchrun; gloo on "
+                        "CPU, NCCL on GPUs): each takes its share of every global batch.")
+
+
+def stop_option(config: type) -> Any:
+    return typer.Option(default(config, "stop_after_steps"), "--stop-after-steps",
+                        help="Leave a checkpoint after this many steps and stop; run again to resume.")
+
+
+def relaunched(processes: int) -> bool:
+    """Run this command again in ``processes`` data-parallel processes (unless it already is one); True
+    when it did (the caller returns)."""
+    import subprocess
+    import sys
+
+    from whorf.train import parallel
+
+    if processes < 1:
+        raise UserError(f"--processes must be at least 1, not {processes}")
+    if processes == 1 or parallel.world_size() > 1:
+        return False
+    code = subprocess.call(parallel.launch_command(processes, sys.argv[1:]))
+    if code:
+        raise typer.Exit(code)
+    return True
+
+
 DATA_OPT = typer.Option(..., "--data", "-d", help="Training JSONL files (pairs, raw pairs, spans, token labels).")
 RULE_OPT = typer.Option(TrainConfig.rule, "--rule", help="Label rule: aligned (order-preserving, default) or seed (lowercase membership).")
 
@@ -72,20 +100,27 @@ def train(
     max_rows_per_file: Optional[int] = typer.Option(TrainConfig.max_rows_per_file, "--max-rows-per-file", help="Cap training rows per file (by text hash)."),
     threads: Optional[int] = threads_option(TrainConfig),
     target_keep_rate: Optional[float] = typer.Option(TrainConfig.target_keep_rate, "--target-keep-rate", help="Calibrate per-domain thresholds on the validation split so keep_rate stays within this."),
+    processes: int = processes_option(),
+    stop_after_steps: Optional[int] = stop_option(TrainConfig),
 ) -> None:
     """Fine-tune a compressor: LoRA on the encoder, both heads from scratch; the validation split picks the
     epoch and the calibration, the held-out split is evaluated once at the end."""
+    from whorf.train import parallel
     from whorf.train.trainer import train as run
 
     require_files(data)
+    if relaunched(processes):
+        return
     cfg = TrainConfig(
         data=[str(f) for f in data], out=str(out), name=name, backbone=backbone, epochs=epochs, lr=lr,
         head_lr=head_lr, rank=rank, alpha=alpha or 2 * rank, layers=layers, max_length=max_length,
         batch_size=batch_size, bf16=bf16, dropout=dropout, rule=rule, seed=seed,
         max_rows_per_file=max_rows_per_file, threads=threads, target_keep_rate=target_keep_rate,
+        stop_after_steps=stop_after_steps,
     )
     path = run(cfg, err)
-    print(f"model written to {path}")
+    if parallel.is_main():
+        print(f"model written to {path}")
 
 
 @app.command()
@@ -165,17 +200,23 @@ def student(
     bf16: bool = bf16_option(StudentConfig),
     max_rows_per_file: Optional[int] = typer.Option(StudentConfig.max_rows_per_file, "--max-rows-per-file"),
     threads: Optional[int] = threads_option(StudentConfig),
+    processes: int = processes_option(),
+    stop_after_steps: Optional[int] = stop_option(StudentConfig),
 ) -> None:
     """Distil a trained model into a smaller, faster student (a subset of its layers), gated on held-out rows."""
+    from whorf.train import parallel
     from whorf.train.student import train_student
 
     require_files(data)
+    if relaunched(processes):
+        return
     try:
         keep = [int(x) for x in layers.split(",") if x.strip()]
     except ValueError:
         raise UserError(f"--layers must be comma-separated layer numbers, not {layers!r}") from None
     cfg = StudentConfig(data=[str(f) for f in data], out=str(out), teacher=teacher, name=name, layers=keep, epochs=epochs,
                         lr=lr, head_lr=head_lr, batch_size=batch_size, bf16=bf16, max_rows_per_file=max_rows_per_file,
-                        threads=threads)
+                        threads=threads, stop_after_steps=stop_after_steps)
     path = train_student(cfg, err)
-    print(f"student written to {path}")
+    if parallel.is_main():
+        print(f"student written to {path}")

@@ -59,11 +59,17 @@ def self_label(model: str, rows: list[datasets.Row], out: Path, cfg: LoopConfig)
 
 
 def evaluate(model: str, cfg: LoopConfig) -> dict:
+    return measure(model, cfg.eval_data, cfg.eval_rows)
+
+
+def measure(model: str, eval_data: list[str], eval_rows: int) -> dict:
+    """The task metrics of ``model`` on the held-out split of ``eval_data`` (heretic files whole), at most
+    ``eval_rows`` rows per file: exact_keep_pct with the override and of the model alone, keep rate, sem_sim."""
     from whorf.eval.runner import MODEL, MODEL_ALONE, EvalConfig, run
 
-    rest, heretic = datasets.split_heretic(cfg.eval_data)
+    rest, heretic = datasets.split_heretic(eval_data)
     report = run(EvalConfig(data=rest, heretic=heretic, model=model, baselines=False, split="held-out",
-                            limit=cfg.eval_rows, curve_rows=0))
+                            limit=eval_rows, curve_rows=0))
     sets = [d for d in report["datasets"] if d.get("systems")]
     pick = lambda system, metric: float(np.mean([d["systems"][system][metric] for d in sets]))  # noqa: E731
     prompts = {p["prompt"]: p["exact_keep_pct_model"] for d in sets for p in d.get("prompts", [])}

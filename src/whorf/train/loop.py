@@ -12,6 +12,10 @@ What differs between the two trainings comes in a ``Task``: the batches, the for
 loss, which weights train, the validation and the metric that picks the best epoch. A run that finds
 a checkpoint in its directory resumes from it (``whorf.train.checkpoint``), mid-epoch included.
 
+The loop runs data-parallel when launched in several processes (``whorf.train.parallel``): every
+process takes its share of each global batch, Accelerate averages the gradients, and only the main
+process validates, logs and writes checkpoints and the best weights.
+
 This module imports nothing heavy (torch is imported where a function needs it), so that the command
 line can read the settings' defaults without loading torch.
 """
@@ -121,7 +125,7 @@ class Task:
     net: torch.nn.Module
     examples: list[Example]  # the training windows the batches are planned over
     batch: Callable[[list[int]], dict[str, torch.Tensor]]  # batch indices -> tensors (``mask`` among them)
-    forward: Callable[[dict[str, torch.Tensor]], Any]  # tensors -> the net's output (under autocast)
+    forward: Callable[[torch.nn.Module, dict[str, torch.Tensor]], Any]  # (net as run, tensors) -> output (under autocast)
     loss: Callable[[Any, dict[str, torch.Tensor]], torch.Tensor]  # output, tensors -> the loss to minimise
     trainable: Callable[[str], bool]  # parameter name -> does it train (everything else is frozen)
     body: Callable[[str], bool]  # parameter name -> in the ``lr`` group (the others get ``head_lr``)
@@ -146,10 +150,17 @@ class Training:
     scheduler: Any
     params: list[torch.nn.Parameter]
     state: dict
+    accelerator: Any  # accelerate.Accelerator: the process group, the device
+    model: torch.nn.Module  # ``task.net`` as the steps run it (DistributedDataParallel across processes)
 
     @property
     def total_steps(self) -> int:
         return self.steps_per_epoch * self.cfg.epochs
+
+    @property
+    def main(self) -> bool:
+        """The process that validates, logs and writes (the only one without data parallelism)."""
+        return self.accelerator.is_main_process
 
 
 def optimiser(net: torch.nn.Module, trainable: Callable[[str], bool], body: Callable[[str], bool], lr: float,
@@ -173,7 +184,7 @@ def optimiser(net: torch.nn.Module, trainable: Callable[[str], bool], body: Call
 def start(task: Task, cfg: Config, out: Path, console: Console) -> Training:
     """The optimiser and schedule for ``cfg.epochs`` epochs, and the resume point: ``out``'s checkpoint
     (weights, optimiser, schedule, random state, position) when it has one, else the beginning."""
-    from whorf.train import checkpoint
+    from whorf.train import checkpoint, parallel
     from whorf.train.batching import batches
 
     steps = len(batches(task.examples, cfg.batch_size, 0))
@@ -184,15 +195,27 @@ def start(task: Task, cfg: Config, out: Path, console: Console) -> Training:
     if checkpoint.exists(ckpt):
         state = checkpoint.resume(ckpt, task.net, optimizer, scheduler)
         console.print(f"[yellow]resuming at epoch {state['epoch'] + 1}, step {state['global_step']}[/]")
-    return Training(task, cfg, out, steps, optimizer, scheduler, params, state)
+    accelerator = parallel.accelerator()
+    model = accelerator.prepare_model(task.net)  # after loading the checkpoint: DDP starts from rank 0's weights
+    if accelerator.num_processes > 1:
+        console.print(f"data parallel: {accelerator.num_processes} processes ({accelerator.distributed_type.value}), "
+                      f"global batch {cfg.batch_size}")
+    return Training(task, cfg, out, steps, optimizer, scheduler, params, state, accelerator, model)
 
 
 def run_epochs(training: Training, console: Console) -> bool:
     """Every remaining epoch: its steps, then validation; False when stopped early (``stop_after_steps``),
     with a checkpoint to resume from."""
+    import os
+
+    from rich.console import Console
+
     from whorf.train.progress import TrainProgress
 
-    with (training.out / LOG).open("a") as log, TrainProgress(console, training.total_steps, training.state) as progress:
+    if not training.main:  # the other processes train in silence
+        console = Console(quiet=True)
+    log_path = training.out / LOG if training.main else os.devnull
+    with open(log_path, "a") as log, TrainProgress(console, training.total_steps, training.state) as progress:
         finished = _epochs(training, log, progress, console)
     if not finished:
         console.print(f"[yellow]stopped after step {training.state['global_step']}; run again to resume[/]")
@@ -205,6 +228,7 @@ def restore_best(training: Training) -> None:
 
     from whorf import model as modeling
 
+    training.task.net.to("cpu")  # what follows (held-out evaluation, calibration, saving) runs on the CPU
     modeling.load_trainable(training.task.net, load_file(str(training.out / BEST)))
     training.task.net.eval()
 
@@ -219,19 +243,20 @@ def _epochs(training: Training, log: IO[str], progress: TrainProgress, console: 
 
 def _train_epoch(training: Training, epoch: int, log: IO[str], progress: TrainProgress) -> bool:
     """The optimisation steps of one epoch, resuming mid-epoch; False when told to stop."""
+    from whorf.train import parallel
     from whorf.train.batching import batches
 
-    cfg, state, task = training.cfg, training.state, training.task
+    cfg, state, task, acc = training.cfg, training.state, training.task, training.accelerator
     task.net.train()
     tick, tokens, running = time.time(), 0, []
     for b, idx in enumerate(batches(task.examples, cfg.batch_size, cfg.seed + epoch)):
         if b < state["step_in_epoch"]:
             continue
-        batch = task.batch(idx)
+        batch = {k: v.to(acc.device) for k, v in task.batch(parallel.shard(idx, acc.process_index, acc.num_processes)).items()}
         running.append(_step(training, batch))
         state["global_step"] += 1
         state["step_in_epoch"] = b + 1
-        tokens += int(batch["mask"].sum())
+        tokens += int(batch["mask"].sum()) * acc.num_processes
         if state["global_step"] % cfg.log_every == 0:
             _log_steps(training, epoch, running, tokens / max(time.time() - tick, 1e-9), log, progress)
             running = []
@@ -248,19 +273,20 @@ def _train_epoch(training: Training, epoch: int, log: IO[str], progress: TrainPr
 
 
 def _step(training: Training, batch: dict[str, torch.Tensor]) -> float:
-    """One optimisation step on ``batch``; returns its loss."""
+    """One optimisation step on this process's share of a batch (gradients averaged across processes);
+    returns the loss, averaged across them."""
     import torch
 
-    task = training.task
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=training.cfg.bf16):
-        output = task.forward(batch)
+    task, acc = training.task, training.accelerator
+    with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=training.cfg.bf16):
+        output = task.forward(training.model, batch)
     loss = task.loss(output, batch)
     training.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(training.params, training.cfg.grad_clip)
+    acc.backward(loss)
+    acc.clip_grad_norm_(training.params, training.cfg.grad_clip)
     training.optimizer.step()
     training.scheduler.step()
-    return loss.item()
+    return float(acc.reduce(loss.detach(), reduction="mean")) if acc.num_processes > 1 else loss.item()
 
 
 def _log_steps(training: Training, epoch: int, losses: list[float], tokens_per_s: float, log: IO[str],
@@ -282,15 +308,28 @@ def _validate(training: Training, epoch: int, log: IO[str], console: Console) ->
     from safetensors.torch import save_file
 
     task, state = training.task, training.state
-    metrics = task.validate(epoch + 1)
-    log.write(json.dumps({"validation": metrics}) + "\n")
-    console.print(f"epoch {epoch + 1} (validation): {task.summary(metrics)}")
-    state["history"].append(metrics)
-    if state["best"] is None or _better(metrics[task.best_by], state["best"][task.best_by], task.lower_is_better):
-        state["best"] = metrics
-        save_file(task.weights(), str(training.out / BEST))
+    if training.main:
+        metrics = _on_cpu(training, lambda: task.validate(epoch + 1))
+        log.write(json.dumps({"validation": metrics}) + "\n")
+        console.print(f"epoch {epoch + 1} (validation): {task.summary(metrics)}")
+        state["history"].append(metrics)
+        if state["best"] is None or _better(metrics[task.best_by], state["best"][task.best_by], task.lower_is_better):
+            state["best"] = metrics
+            save_file(_on_cpu(training, task.weights), str(training.out / BEST))
     state["epoch"], state["step_in_epoch"] = epoch + 1, 0
     _checkpoint(training)
+
+
+def _on_cpu(training: Training, fn: Callable[[], Any]) -> Any:
+    """``fn()`` with the net on the CPU, where validation and saving run (a no-op without a GPU)."""
+    device = training.accelerator.device
+    if device.type == "cpu":
+        return fn()
+    training.task.net.to("cpu")
+    try:
+        return fn()
+    finally:
+        training.task.net.to(device)
 
 
 def _better(new: float, best: float, lower_is_better: bool) -> bool:
@@ -299,7 +338,11 @@ def _better(new: float, best: float, lower_is_better: bool) -> bool:
 
 
 def _checkpoint(training: Training) -> None:
+    """The main process writes the checkpoint; every process waits for it, so that a process that stops
+    here leaves one complete checkpoint behind."""
     from whorf.train import checkpoint
 
-    checkpoint.save(training.out / checkpoint.DIRECTORY, training.task.weights(), training.optimizer,
-                    training.scheduler, training.state)
+    if training.main:
+        checkpoint.save(training.out / checkpoint.DIRECTORY, _on_cpu(training, training.task.weights),
+                        training.optimizer, training.scheduler, training.state)
+    training.accelerator.wait_for_everyone()

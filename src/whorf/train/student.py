@@ -139,7 +139,9 @@ def train_student(cfg: StudentConfig, console: Console | None = None) -> Path:
     ``cfg.out/checkpoint`` when one exists."""
     from rich.console import Console
 
-    console = console or Console(stderr=True)
+    from whorf.train import parallel
+
+    console = console or Console(stderr=True, quiet=not parallel.is_main())
     started = time.time()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -156,8 +158,8 @@ def train_student(cfg: StudentConfig, console: Console | None = None) -> Path:
     console.print(f"teacher scores on {len(train_w) + len(val_w)} windows in {time.time() - tick:.0f} s")
     training = loop.start(_task(student.model, train_w, val_w, cfg, pad), cfg, out, console)
     before = _before(training, val_w, cfg, pad, console)
-    if not loop.run_epochs(training, console):
-        return out
+    if not loop.run_epochs(training, console) or not training.main:
+        return out  # stopped early (a checkpoint to resume from), or a process that only trained
     loop.restore_best(training)
     state = training.state
     student.config.training = _training_record(cfg, teacher, splits, len(train_w), state["best"], started, source)
@@ -203,7 +205,7 @@ def _task(net: modeling.DualHead, train_w: list[Window], val_w: list[Window], cf
     return loop.Task(
         net=net, examples=[w.example for w in train_w],
         batch=lambda idx: _batch(train_w, idx, pad),
-        forward=lambda batch: outputs(net(batch["ids"], batch["mask"])),
+        forward=lambda model, batch: outputs(model(batch["ids"], batch["mask"])),
         loss=lambda pred, batch: loss_fn(pred, batch, cfg.near, cfg.near_weight),
         trainable=lambda name: not name.startswith(modeling.ENCODER_PREFIX + modeling.EMBEDDINGS),
         body=lambda name: name.startswith(modeling.ENCODER_PREFIX),
@@ -217,11 +219,11 @@ def _before(training: loop.Training, val_w: list[Window], cfg: StudentConfig, pa
     """The validation agreement before training; a fresh run measures it (and starts a fresh log), a resumed
     one finds it in its checkpoint."""
     state = training.state
-    if "before" not in state:
+    if "before" not in state and training.main:
         state["before"] = agreement(training.task.net, val_w, cfg, pad)
         console.print(f"before training (validation): {state['before']}")
         (training.out / loop.LOG).write_text("")
-    return state["before"]
+    return state.get("before", {})
 
 
 def _training_record(cfg: StudentConfig, teacher: modeling.Loaded, splits: Splits, train_windows: int, best: dict,

@@ -66,14 +66,16 @@ def train(cfg: TrainConfig, console: Console | None = None) -> Path:
     """Train a model into ``cfg.out``; resumes from ``cfg.out/checkpoint`` when one exists."""
     from rich.console import Console
 
-    console = console or Console(stderr=True)
+    from whorf.train import parallel
+
+    console = console or Console(stderr=True, quiet=not parallel.is_main())
     started = time.time()
     source = provenance.record(cfg.profile)  # the commit the run starts from, not the one it ends at
     out = _prepare(cfg)
     splits = load_splits(cfg, console)
     run = _setup(cfg, out, splits, console)
-    if not loop.run_epochs(run.training, console):
-        return out
+    if not loop.run_epochs(run.training, console) or not run.training.main:
+        return out  # stopped early (a checkpoint to resume from), or a process that only trained
     loop.restore_best(run.training)
     config = run.loaded.config
     config.trained = True
@@ -139,7 +141,7 @@ def _task(cfg: TrainConfig, loaded: modeling.Loaded, train_ex: list[Example], va
     return loop.Task(
         net=net, examples=train_ex,
         batch=lambda idx: collate([train_ex[i] for i in idx], pad),
-        forward=lambda batch: net(batch["ids"], batch["mask"]),
+        forward=lambda model, batch: model(batch["ids"], batch["mask"]),
         loss=lambda output, batch: loss_fn(output, batch["labels"], batch["weights"], cfg.span_weight),
         trainable=lambda name: _lora(name) or name.startswith(modeling.HEADS), body=_lora,
         weights=lambda: modeling.trainable_state(net),
