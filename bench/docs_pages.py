@@ -236,7 +236,69 @@ def structure_summary(data: dict) -> str:
     return md + "\n"
 
 
+# --- docs/scale.md and the README: whorf batch -------------------------------------------------------------
+
+def _scale_rows(runs: dict) -> list[str]:
+    names = {"local": "`--local` (one process, no Ray)", "ray_1": "Ray, 1 worker", "ray_2": "Ray, 2 workers"}
+    return [f"| {names[k]} | {r['rows']:,} | {r['rows_out']:,} | {r['wall_s']:.1f} s | {r['rows_per_s']:,.0f} | "
+            f"{r['tokens_per_s']:,} | {r['rows_per_s_per_worker']:,.0f} | {r['tokens_per_s_per_worker']:,} |"
+            for k, r in runs.items()]
+
+
+def batch_scale(data: dict) -> str:
+    head = ("| run | rows in | rows out | wall time | rows/s | tokens/s | rows/s per worker | tokens/s per worker |\n"
+            "|---|---|---|---|---|---|---|---|")
+    m = data["machine"]
+    return "\n".join([
+        f"On this machine ({m['cpus']} cores, Python {m['python']}; `python bench/batch_scale.py --rows {data['rows']:,} "
+        f"--json docs/eval/batch.json`, shards of {data['shard_rows']:,} rows, wall time of the whole command, Ray's "
+        "start-up included):", "",
+        f"`whorf batch compress` on {data['rows']:,} mixed rows (real program outputs, the shared training rows as they "
+        "are, LogHub windows of 200 lines; most of the work is the structural stage):", "", head,
+        *_scale_rows(data["compress"]), "",
+        f"2 workers / 1 worker: **{data['compress_speedup_2_vs_1']:.2f}x**; output bytes identical in all three: "
+        f"**{'yes' if data['compress_identical'] else 'NO'}**.", "",
+        f"`whorf batch selflabel` on {data['selflabel']['local']['rows']:,} of those rows (every word through the word "
+        "model: the model-bound job):", "", head, *_scale_rows(data["selflabel"]), "",
+        f"2 workers / 1 worker: **{data['selflabel_speedup_2_vs_1']:.2f}x**; identical: "
+        f"**{'yes' if data['selflabel_identical'] else 'NO'}**.", ""])
+
+
+def batch_faults(data: dict) -> str:
+    k, r = data["killed_worker"], data["resumed"]
+    return (f"- A worker killed (SIGKILL) mid-run, 2 workers: the job exited {k['exit_code']}, "
+            f"{k['rows_out']:,}/{data['rows']:,} rows out, {k['processes']} worker processes took part (Ray restarted "
+            f"the dead one and retried its shard), output identical to the single-process run: "
+            f"**{'yes' if k['identical'] else 'NO'}**.\n"
+            f"- A single-process job killed after {r['finished_before_kill']} of {r['shards']} shards, then run again: "
+            f"the second run did {r['run_again']} shards, {r['rows_out']:,} rows out, identical: "
+            f"**{'yes' if r['identical'] else 'NO'}**.\n")
+
+
+def batch_capacity(data: dict) -> str:
+    md = ["| job | tokens/s per core (measured, one worker) | cores for 1M pairs a day | cores for 100M pairs a day |",
+          "|---|---|---|---|"]
+    for c in data["capacity"]:
+        md.append(f"| {c['operation']} | {c['tokens_per_s_per_core']:,} | {c['cores_for_1M_pairs_a_day']} | "
+                  f"{c['cores_for_100M_pairs_a_day']} |")
+    return "\n".join(md) + "\n"
+
+
+def batch_summary(data: dict) -> str:
+    c, sl = data["compress"], data["selflabel"]
+    return (f"{data['rows']:,} mixed rows through `whorf batch compress` on {data['machine']['cpus']} cores "
+            f"(`python bench/batch_scale.py`): {c['ray_1']['rows_per_s']:,.0f} rows/s with 1 worker, "
+            f"{c['ray_2']['rows_per_s']:,.0f} with 2 ({data['compress_speedup_2_vs_1']:.2f}x; model-bound "
+            f"`selflabel`: {data['selflabel_speedup_2_vs_1']:.2f}x), {c['ray_2']['rows_out']:,} rows out, the same "
+            f"bytes as `--local`: {'yes' if data['compress_identical'] else 'NO'}; a worker killed mid-run lost "
+            f"{data['rows'] - data['killed_worker']['rows_out']} rows.\n")
+
+
 FIGURES: dict[str, tuple[str, Callable[[dict], str]]] = {
+    "batch-summary": ("batch.json", batch_summary),
+    "batch-scale": ("batch.json", batch_scale),
+    "batch-faults": ("batch.json", batch_faults),
+    "batch-capacity": ("batch.json", batch_capacity),
     "student-training": ("src/whorf/models/whorf-micro/whorf.json", student_training),
     "student-gate": ("src/whorf/models/whorf-micro/onnx.json", student_gate),
     "student-heldout": ("report.json", student_heldout),

@@ -11,6 +11,14 @@ added helper 7", from the conversation). Reported per turn: the latency the prox
 upstream / bytes the client sent, whether the history the upstream saw changed from the previous request
 (a prefix change: a prompt-cache miss), and how many of the turn's answer lines (a pattern over the real
 output: the FAILED lines, the httpx row of pip list) reached the upstream unchanged.
+
+Cost net of the prompt cache (Anthropic API): the local upstream keeps a prompt cache per conversation
+(``metadata.user_id``: one for the direct requests, one for the proxied ones) and answers with usage the way
+a caching upstream does: the longest prefix a request shares with an earlier request of its conversation is
+a cache read, the rest of the prompt a cache write (the breakpoint at the end of the prompt, as Claude Code
+sets it), tokens counted as bytes / 4 (the budget's own approximation; no Claude tokenizer is available
+offline). The proxy's ledger (``/stats`` usage) is then checked against a hand computation from those
+recorded usages, and its estimate of the uncompressed cost against the direct conversation's measured one.
 """
 
 
@@ -129,7 +137,7 @@ def answers(turn: dict) -> list[str]:
     return [m.group(0) for m in re.finditer(turn["answer"], turn["output"])]
 
 
-def request_body(api: str, history: list[dict]) -> dict:
+def request_body(api: str, history: list[dict], lane: str = "replay") -> dict:
     messages: list[dict] = [{"role": "user", "content": "The tests fail; find out why and fix it."}]
     for i, turn in enumerate(history):
         cmd, out, said = turn["command"], turn["output"], f"Running `{turn['command']}` {turn['purpose']}."
@@ -141,7 +149,7 @@ def request_body(api: str, history: list[dict]) -> dict:
             messages.append({"role": "assistant", "content": said, "tool_calls": [
                 {"id": f"call_{i:02d}", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": cmd})}}]})
             messages.append({"role": "tool", "tool_call_id": f"call_{i:02d}", "content": out})
-    head = {"model": "m", "max_tokens": 1024}
+    head = {"model": "m", "max_tokens": 1024, "metadata": {"user_id": lane}}
     if api == "anthropic":
         head["system"] = [{"type": "text", "text": "You are a coding agent.", "cache_control": {"type": "ephemeral"}}]
     return {**head, "messages": messages}  # messages last: the byte prefix is the history
@@ -158,11 +166,18 @@ def upstream():
 
     app = FastAPI()
     app.state.bodies = []
+    app.state.cache = {}  # conversation -> the prompts it sent
+    app.state.usage = {}  # conversation -> the usage of each answer
 
     @app.post("/v1/messages")
     async def messages(request: Request):
-        app.state.bodies.append(await request.body())
-        return {"id": "m", "type": "message", "role": "assistant", "content": [{"type": "text", "text": "ok"}]}
+        body = await request.body()
+        app.state.bodies.append(body)
+        lane = (json.loads(body).get("metadata") or {}).get("user_id", "")
+        usage = cached_usage(app.state.cache.setdefault(lane, []), body)
+        app.state.usage.setdefault(lane, []).append(usage)
+        return {"id": "m", "type": "message", "role": "assistant", "content": [{"type": "text", "text": "ok"}],
+                "usage": usage}
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request):
@@ -170,6 +185,43 @@ def upstream():
         return {"choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}]}
 
     return app
+
+
+OUTPUT_TOKENS = 24  # the scripted answer's length
+
+
+def cached_usage(earlier: list[bytes], body: bytes) -> dict:
+    """Usage as a prompt-caching upstream reports it: the longest prefix shared with an earlier prompt of
+    the conversation is read from the cache, the rest written to it (tokens = bytes / 4)."""
+    shared = max((len(os.path.commonprefix([body, e])) for e in earlier), default=0)
+    earlier.append(body)
+    total, read = -(-len(body) // 4), shared // 4
+    return {"input_tokens": 0, "cache_read_input_tokens": read, "cache_creation_input_tokens": total - read,
+            "output_tokens": OUTPUT_TOKENS}
+
+
+def priced(usages: list[dict], prices) -> dict:
+    """The hand computation: the recorded usages summed and priced."""
+    sums = {k: sum(u[k] for u in usages) for k in ("input_tokens", "cache_read_input_tokens",
+                                                 "cache_creation_input_tokens", "output_tokens")}
+    cost = (sums["input_tokens"] * prices.input + sums["cache_read_input_tokens"] * prices.cache_read
+            + sums["cache_creation_input_tokens"] * prices.cache_write + sums["output_tokens"] * prices.output) / 1e6
+    prompt = sums["input_tokens"] + sums["cache_read_input_tokens"] + sums["cache_creation_input_tokens"]
+    return {**sums, "cost": round(cost, 6), "cache_hit_rate": round(sums["cache_read_input_tokens"] / max(prompt, 1), 4)}
+
+
+def cost_check(config, up_app, lanes: tuple[str, str], stats: dict) -> dict:
+    """The ledger against the hand computation, and its uncompressed estimate against the direct run."""
+    direct, proxied = (priced(up_app.state.usage.get(lane, []), config.prices) for lane in lanes)
+    ledger = stats["usage"]["sessions"].get(lanes[1], {})
+    return {"prices_per_million": stats["usage"]["prices_per_million"], "direct": direct, "proxied": proxied,
+            "ledger": ledger,
+            "ledger_matches_hand": bool(ledger) and abs(ledger["cost"] - proxied["cost"]) < 1e-6
+            and all(ledger[f"tokens_{k}"] == proxied[v] for k, v in (("input", "input_tokens"),
+                    ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens"),
+                    ("output", "output_tokens"))),
+            "saved_measured": round(direct["cost"] - proxied["cost"], 6),
+            "estimate_error": round(ledger.get("cost_uncompressed_estimate", 0) - direct["cost"], 6) if ledger else None}
 
 
 def timed_post(client, url: str, raw: bytes) -> float:
@@ -186,9 +238,11 @@ def replay(config, outputs: list[dict], api: str, client, up_app, up: str) -> tu
     proxy_server, proxy = serve(create_app(config))
     path = "/v1/messages" if api == "anthropic" else "/v1/chat/completions"
     rows, previous = [], None
+    lanes = (f"direct-{id(config)}", f"proxied-{id(config)}")
     for turn, out in enumerate(outputs, 1):
-        raw = json.dumps(request_body(api, outputs[:turn]), ensure_ascii=False).encode()
-        direct = timed_post(client, up + path, raw)
+        direct_raw, raw = (json.dumps(request_body(api, outputs[:turn], lane), ensure_ascii=False).encode()
+                           for lane in lanes)
+        direct = timed_post(client, up + path, direct_raw)
         through = timed_post(client, proxy + path, raw)
         sent = up_app.state.bodies[-1]
         changed = previous is not None and not sent.startswith(previous[: previous.rindex(b"]")])
@@ -200,6 +254,8 @@ def replay(config, outputs: list[dict], api: str, client, up_app, up: str) -> tu
                      "answers": len(wanted), "answers_kept": sum(a in seen for a in wanted)})
         previous = sent
     stats = client.get(proxy + "/stats").json()
+    if api == "anthropic":
+        stats["cost_check"] = cost_check(config, up_app, lanes, stats)
     proxy_server.should_exit = True
     return rows, stats
 
@@ -264,6 +320,7 @@ def page(data: dict) -> str:
         md.append(f"| {name} | {up / off:.3f} | {up / orig:.3f} | {sum(r['answers_kept'] for r in turns)}/"
                   f"{sum(r['answers'] for r in turns)} | {sum(r['prefix_changed'] for r in turns)} | "
                   f"{statistics.median(r['added_ms'] for r in turns):.1f} |")
+    md += cost_table(runs)
     names = list(runs)
     md += ["", "Per turn, characters of the new output as the upstream received it:", "",
            "| turn | command | input | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
@@ -271,6 +328,28 @@ def page(data: dict) -> str:
         cells = [f"{runs[n]['turns'][i]['new_chars_upstream']:,}" for n in names]
         md.append(f"| {turn['turn']} | `{_short(turn['command'])}` | {turn['new_chars']:,} | " + " | ".join(cells) + " |")
     return "\n".join(md) + "\n"
+
+
+def cost_table(runs: dict) -> list[str]:
+    """Cost net of the prompt cache, per run: measured on the direct and the proxied conversations, the
+    ledger against the hand computation, the ledger's uncompressed estimate against the direct one."""
+    checks = [(name, run["stats"]["cost_check"]) for name, run in runs.items() if run["stats"].get("cost_check")]
+    if not checks:
+        return []
+    p = checks[0][1]["prices_per_million"]
+    md = ["", f"Cost net of the prompt cache, from the usage the caching upstream returned (dollars per million tokens: "
+          f"input {p['input']}, cache read {p['cache_read']}, cache write {p['cache_write']}, output {p['output']}):", "",
+          "| run | direct: cost, cache hit rate | through the proxy: cost, cache hit rate | saved (measured) | "
+          "ledger = hand computation | ledger's uncompressed estimate (error) | cache misses | flagged |",
+          "|---|---|---|---|---|---|---|---|"]
+    for name, c in checks:
+        d, q, led = c["direct"], c["proxied"], c["ledger"]
+        md.append(f"| {name} | ${d['cost']:.4f}, {d['cache_hit_rate']:.3f} | ${q['cost']:.4f}, {q['cache_hit_rate']:.3f} | "
+                  f"${c['saved_measured']:.4f} ({c['saved_measured'] / d['cost']:.0%}) | "
+                  f"{'yes' if c['ledger_matches_hand'] else 'NO'} (${led.get('cost', 0):.4f}) | "
+                  f"${led.get('cost_uncompressed_estimate', 0):.4f} ({c['estimate_error']:+.4f}) | "
+                  f"{led.get('cache_misses')} | {'yes' if led.get('costs_more_than_it_saves') else 'no'} |")
+    return md
 
 
 def _short(command: str) -> str:

@@ -224,8 +224,37 @@ def openai_answer(body: dict):
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+def _responses_turn(body: dict) -> tuple[str, dict | None]:
+    tools = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
+    items = body.get("input") if isinstance(body.get("input"), list) else []
+    last = items[-1] if items and isinstance(items[-1], dict) else {}
+    output = last.get("output") if isinstance(last.get("output"), str) else json.dumps(last.get("output"))
+    if last.get("type") == "function_call_output" and str(last.get("call_id")).startswith("call_whorf"):
+        return f"retrieved {len(output)} chars: {output[:40]}", None
+    if "whorf_retrieve" in tools and last.get("type") == "function_call_output":
+        found = HANDLE.findall(output or "")
+        if found:
+            return "", {"type": "function_call", "id": "fc_whorf_1", "call_id": "call_whorf_1", "name": "whorf_retrieve",
+                        "arguments": json.dumps({"handle": found[-1]}), "status": "completed"}
+    return "ok", None
+
+
+def responses_answer(body: dict):
+    text, call = _responses_turn(body)
+    item = call or {"type": "message", "id": "msg_fake", "role": "assistant", "status": "completed",
+                    "content": [{"type": "output_text", "text": text, "annotations": []}]}
+    done = {**_response("resp_fake", [item]), "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+    if not body.get("stream"):
+        return JSONResponse(done)
+    return _sse_events([{"type": "response.created", "response": {**done, "output": [], "status": "in_progress"}},
+                        {"type": "response.output_item.added", "output_index": 0, "item": item},
+                        {"type": "response.output_item.done", "output_index": 0, "item": item},
+                        {"type": "response.completed", "response": done}])
+
+
 def model_app():
-    """A fake LLM API in the real Anthropic and OpenAI formats that uses ``whorf_retrieve`` when offered."""
+    """A fake LLM API in the real Anthropic, OpenAI chat and Responses formats that uses ``whorf_retrieve``
+    when offered."""
     app = FastAPI()
     app.state.received = []
 
@@ -240,6 +269,12 @@ def model_app():
         raw = await request.body()
         app.state.received.append({"path": "/v1/chat/completions", "body": raw, "headers": dict(request.headers)})
         return openai_answer(loads(raw))
+
+    @app.post("/v1/responses")
+    async def responses(request: Request):
+        raw = await request.body()
+        app.state.received.append({"path": "/v1/responses", "body": raw, "headers": dict(request.headers)})
+        return responses_answer(loads(raw))
 
     return app
 

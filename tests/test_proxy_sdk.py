@@ -1,7 +1,8 @@
 """The official ``anthropic`` and ``openai`` SDKs talk to a fake model through the real proxy.
 
 The fake model (tests/servers.py) answers in the real wire formats, streamed or not, and uses the
-``whorf_retrieve`` tool when the proxy offers it, so the retrieval round trip runs end to end.
+``whorf_retrieve`` tool when the proxy offers it, so the retrieval round trip runs end to end, in all three
+APIs (Anthropic Messages, OpenAI chat completions, OpenAI Responses).
 """
 
 import json
@@ -95,3 +96,38 @@ def test_openai_sdk(stack, stream):
     assert len(compressed) < len(TOOL_OUTPUT)
     assert [t["function"]["name"] for t in first.get("tools", [])] == (["whorf_retrieve"] if retrieve else [])
     assert httpx.get(f"{proxy}/stats").json()["retrievals"] == (1 if retrieve else 0)
+
+
+def responses_input(text=TOOL_OUTPUT):
+    return [{"role": "user", "content": "Why did the job fail?"},
+            {"type": "function_call", "call_id": "call_1", "name": "shell", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "call_1", "output": text}]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_openai_responses_sdk(stack, stream):
+    proxy, upstream, retrieve = stack
+    client = openai.OpenAI(api_key="sk-test", base_url=f"{proxy}/v1", max_retries=0)
+    tools = [{"type": "function", "name": "shell", "parameters": {"type": "object", "properties": {}}}]
+    if stream:
+        with client.responses.stream(model="gpt-x", input=responses_input(), tools=tools) as events:
+            text = events.get_final_response().output_text
+    else:
+        text = client.responses.create(model="gpt-x", input=responses_input(), tools=tools).output_text
+    assert text == expected_answer(retrieve)
+    first = json.loads(upstream.state.received[0]["body"])
+    assert len(first["input"][2]["output"]) < len(TOOL_OUTPUT)
+    assert [t["name"] for t in first["tools"]] == (["shell", "whorf_retrieve"] if retrieve else ["shell"])
+    assert httpx.get(f"{proxy}/stats").json()["retrievals"] == (1 if retrieve else 0)
+    if retrieve:  # the continuation: the model's call and its answer appended, the history before them as sent
+        second = json.loads(upstream.state.received[1]["body"])
+        assert second["input"][:3] == first["input"]
+        assert second["input"][3]["type"] == "function_call" and second["input"][3]["name"] == "whorf_retrieve"
+        assert second["input"][4] == {"type": "function_call_output", "call_id": "call_whorf_1", "output": TOOL_OUTPUT}
+    before = len(upstream.state.received)
+    held = client.responses.create(model="gpt-x", previous_response_id="resp_1", input=responses_input()[2:])
+    assert held.output_text == expected_answer(retrieve)  # history held upstream: the next round continues it
+    if retrieve:
+        last = json.loads(upstream.state.received[-1]["body"])
+        assert len(upstream.state.received) == before + 2 and last["previous_response_id"] == "resp_fake"
+        assert last["input"] == [{"type": "function_call_output", "call_id": "call_whorf_1", "output": TOOL_OUTPUT}]

@@ -50,9 +50,15 @@ def test_a_session_whose_cache_misses_cost_more_than_compression_saved_is_flagge
     assert b["cache_misses"] == 1 and b["costs_more_than_it_saves"]
     # by hand, session a: 200 input x $3 + 5000 read x $0.30 + 5200 written x $3.75 + 20 output x $15, per million
     assert a["cost"] == round((200 * 3.0 + 5000 * 0.3 + 5200 * 3.75 + 20 * 15.0) / 1e6, 6)
-    assert a["saved"] == round((400 * 3.0 + 400 * 0.3) / 1e6, 6)  # new outputs as input, reused as cache reads
+    assert a["saved"] == round((400 * 3.75 + 400 * 0.3) / 1e6, 6)  # new outputs as cache writes, reused as reads
     assert b["cache_miss_cost"] == round(5000 * (3.0 - 0.3) / 1e6, 6)  # the 5,000 cached tokens read again
     assert snap["total"]["requests"] == 4 and snap["total"]["costs_more_than_it_saves"] is True
+    ledger.record("d", Usage(0, 0, 5000, 10), saved_new=0, saved_reused=0)
+    ledger.record("d", Usage(0, 4990, 300, 10), saved_new=0, saved_reused=0)  # the prompt's closing bytes changed
+    assert ledger.snapshot()["sessions"]["d"]["cache_misses"] == 0
+    ledger.record("c", Usage(900, 0, 0, 10), saved_new=100, saved_reused=0)  # an upstream without a prompt cache
+    ledger.record("c", Usage(1000, 0, 0, 10), saved_new=0, saved_reused=100)
+    assert ledger.snapshot()["sessions"]["c"]["saved"] == round(200 * 3.0 / 1e6, 6)  # everything at the input price
 
 
 def test_a_conversation_keeps_its_session_key_as_it_grows():

@@ -6,7 +6,8 @@
 
 The workers are a Ray Data actor pool (``ray.data.Dataset.map_batches`` over the shard list, one
 ``ShardWorker`` actor per worker, each with ``threads`` CPUs and one loaded model), on a local cluster
-started for the job or the one ``address`` names. Ray Data restarts an actor that dies and retries its
+started for the job or the one ``address`` names; the largest shards go first, so that the workers finish
+together. Ray Data restarts an actor that dies and retries its
 shard; a shard still missing after the pool has finished is run again (``RETRIES`` rounds), so a killed
 worker loses no row. ``local`` runs the same ``process_shard`` in this process, in plan order, without Ray:
 the same bytes, since each output depends only on its shard and the settings (timing is kept out of rows).
@@ -123,13 +124,15 @@ def run(cfg: BatchConfig, on_shard: Callable[[ShardDone], None] = lambda d: None
     started = time.perf_counter()
     done: list[ShardDone] = []
     record = lambda d: (done.append(d), on_shard(d))  # noqa: E731
+    failure = None
     if todo and cfg.local:
         _run_local(cfg, todo, out, record)
     elif todo:
-        _run_ray(cfg, out, todo, record)
+        failure = _run_ray(cfg, out, todo, record)
     missing = pending(plan, out)
     if missing:
-        raise BatchError(f"{len(missing)} shards are unfinished (first: {part_name(missing[0])}); run again to resume")
+        raise BatchError(f"{len(missing)} shards are unfinished (first: {part_name(missing[0])})"
+                         + (f" after {failure}" if failure else "") + "; run again to resume")
     return _summary(cfg, plan, out, done, time.perf_counter() - started)
 
 
@@ -141,21 +144,29 @@ def _run_local(cfg: BatchConfig, todo: list[Shard], out: Path, record: Callable[
         record(process_shard(operation, shard, out))
 
 
-def _run_ray(cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[ShardDone], None]) -> None:
+def _run_ray(cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[ShardDone], None]) -> str | None:
     """The actor pool over the shards; shards still missing afterwards (their actor died past what Ray
-    retried) go round again."""
+    retried) go round again. Returns the last failure of the pool, if it had one."""
     ray = _ray(cfg)
+    failure = None
+    todo = sorted(todo, key=_cost, reverse=True)  # the largest first: the last shards to finish are small ones
     try:
         for _ in range(1 + RETRIES):
             if not todo:
-                return
-            _pool_round(ray, cfg, out, todo, record)
+                break
+            failure = _pool_round(ray, cfg, out, todo, record) or failure
             todo = pending(todo, out)
     finally:
         ray.shutdown()
+    return failure
 
 
-def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[ShardDone], None]) -> None:
+def _cost(shard: Shard) -> int:
+    """A shard's expected work: its bytes for a JSON lines shard, else its rows."""
+    return shard.end - shard.start if shard.kind == "jsonl" else shard.rows
+
+
+def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[ShardDone], None]) -> str | None:
     ds = ray.data.from_items([{"shard": json.dumps(s.to_dict())} for s in todo], override_num_blocks=len(todo))
     # the settings ride on the class, not as constructor arguments: Ray keeps those in the object store,
     # where an actor restarted after its arguments went out of scope could not find them
@@ -171,8 +182,11 @@ def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard], record: Cal
             raise
         import logging
 
+        cause = next((line.strip() for line in reversed(str(exc).splitlines()) if line.strip()), "")[:300]
         logging.getLogger("whorf").warning("batch: the worker pool failed (%s: %s); retrying the unfinished shards",
-                                           type(exc).__name__, str(exc).splitlines()[0][:200] if str(exc) else "")
+                                           type(exc).__name__, cause)
+        return f"{type(exc).__name__}: {cause}"
+    return None
 
 
 def _ray(cfg: BatchConfig):

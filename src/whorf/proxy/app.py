@@ -84,7 +84,7 @@ class Proxy:
         account = None
         if api and rewrite is not None and rewrite.data is not None:
             account = (session_key(rewrite.data), rewrite.saved_new, rewrite.saved_reused)
-        if self.originals is not None and rewrite is not None and rewrite.data is not None and api in ("anthropic", "openai"):
+        if self.originals is not None and rewrite is not None and rewrite.data is not None and api in ("anthropic", "openai", "responses"):
             from whorf.proxy.retrieve import answer_with_retrieval
 
             handled = await answer_with_retrieval(self, api, target, headers, rewrite)

@@ -5,9 +5,12 @@ Each compressed output ends with a line naming its handle; the structural stage'
 too (``whorf:1f2e3d4c5b6a``). When the model calls the tool, the proxy answers from its store of originals
 (then from :class:`whorf.store.Store`, where the structural stage keeps what its markers replaced),
 appends the exchange to the request and asks upstream again (at most ``MAX_ROUNDS`` times); the client
-only sees the final answer. Both APIs, streamed or not: upstream answers are read whole while retrieval
-is possible (a streamed answer is then delivered at once, byte for byte as upstream sent it).
-A response that mixes ``whorf_retrieve`` with the client's own tools is returned as it is.
+only sees the final answer. All three APIs (Anthropic Messages, OpenAI chat completions and Responses),
+streamed or not: upstream answers are read whole while retrieval is possible (a streamed answer is then
+delivered at once, byte for byte as upstream sent it). A response that mixes ``whorf_retrieve`` with the
+client's own tools is returned as it is. A Responses request that continues a stored response
+(``previous_response_id``: the history lives upstream) continues the same way: the next round names the
+response that asked for the original and carries only the answers.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ _DESCRIPTION = ("Some tool outputs in this conversation were shortened; each nam
 _SCHEMA = {"type": "object", "properties": {"handle": {"type": "string", "description": "a handle such as whorf:1f2e3d4c5b6a"}},
            "required": ["handle"]}
 TOOLS = {"anthropic": {"name": TOOL_NAME, "description": _DESCRIPTION, "input_schema": _SCHEMA},
-         "openai": {"type": "function", "function": {"name": TOOL_NAME, "description": _DESCRIPTION, "parameters": _SCHEMA}}}
+         "openai": {"type": "function", "function": {"name": TOOL_NAME, "description": _DESCRIPTION, "parameters": _SCHEMA}},
+         "responses": {"type": "function", "name": TOOL_NAME, "description": _DESCRIPTION, "parameters": _SCHEMA}}
+HISTORY = {"anthropic": "messages", "openai": "messages", "responses": "input"}  # where the exchange is appended
 
 
 class Originals:
@@ -128,6 +133,23 @@ def openai_turn(raw: bytes, streamed: bool) -> dict:
     return {"role": "assistant", "content": text or None, "tool_calls": [calls[i] for i in sorted(calls)]}
 
 
+def response_object(raw: bytes, streamed: bool) -> dict:
+    """The Responses API's response: the whole answer, or the one its ``response.completed`` event carries."""
+    if not streamed:
+        found = json.loads(raw)
+        return found if isinstance(found, dict) else {}
+    for ev in reversed(_sse_data(raw)):
+        if ev.get("type") == "response.completed" and isinstance(ev.get("response"), dict):
+            return ev["response"]
+    return {}
+
+
+def responses_turn(raw: bytes, streamed: bool) -> list[dict]:
+    """The response's output items."""
+    output = response_object(raw, streamed).get("output")
+    return output if isinstance(output, list) else []
+
+
 def _handle_of_call(arguments) -> str:
     if isinstance(arguments, str):
         try:
@@ -143,6 +165,15 @@ def continuation(api: str, raw: bytes, streamed: bool, originals: Originals) -> 
         found = originals.get(handle) if handle else None
         return found if found is not None else f"unknown handle {handle!r}: nothing stored under it"
 
+    if api == "responses":
+        items = [i for i in responses_turn(raw, streamed) if isinstance(i, dict)]
+        calls = [i for i in items if i.get("type") in ("function_call", "custom_tool_call")]
+        if not calls or any(c.get("name") != TOOL_NAME for c in calls):
+            return None
+        results = [{"type": "function_call_output", "call_id": c.get("call_id"),
+                    "output": answer(_handle_of_call(c.get("arguments")))} for c in calls]
+        kept = [{k: v for k, v in i.items() if k != "status"} for i in items if i.get("type") != "message" or i.get("content")]
+        return kept + results, len(calls)
     if api == "anthropic":
         blocks = anthropic_turn(raw, streamed)
         uses = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"]
@@ -177,6 +208,9 @@ async def answer_with_retrieval(proxy, api: str, target: httpx.URL, headers: lis
         return None
     try:
         data = json.loads(rewrite.body)
+        chained = api == "responses" and bool(data.get("previous_response_id"))
+        if api == "responses" and not chained and not isinstance(data.get("input"), list):
+            return None
         body = with_tool(api, rewrite.body, data)
     except (ValueError, UnicodeError):
         return None
@@ -201,8 +235,18 @@ async def answer_with_retrieval(proxy, api: str, target: httpx.URL, headers: lis
             break
         messages, calls = more
         proxy.stats.add(retrievals=calls)
-        body = append_items(body, ("messages",), messages)
+        body = chain(body, response_object(response.content, streamed).get("id"), messages) if chained \
+            else append_items(body, (HISTORY[api],), messages)
     return buffered(response)
+
+
+def chain(body: bytes, response_id, items: list[dict]) -> bytes:
+    """The next round of a stored conversation: the same request, continuing ``response_id`` with only the
+    answers to its calls (the calls themselves are in the stored response)."""
+    data = json.loads(body)
+    data["previous_response_id"] = response_id
+    data["input"] = [i for i in items if i.get("type") == "function_call_output"]
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 def buffered(response: httpx.Response) -> Response:

@@ -6,11 +6,14 @@ Each upstream answer (JSON or streamed SSE) carries usage: Anthropic ``input_tok
 ``input_tokens`` (``input_tokens_details.cached_tokens``) and ``output_tokens``. :class:`UsageTap` reads
 them from the bytes relayed to the client without holding the stream back. :class:`Ledger` adds them up per
 session and prices them with :class:`Prices` (dollars per million tokens, configurable), beside what the
-same requests would have cost uncompressed: the tokens compression saved, priced as fresh input for an
-output sent for the first time and as a cache read for one already in the history (an estimate: it assumes
-the client caches its history, as Claude Code and Codex do). A cache miss is a request that read fewer
-cached tokens than the previous request of its session had cached; a session whose misses cost more than
-compression saved is flagged.
+same requests would have cost uncompressed: the tokens compression saved, priced as the session's own usage
+shows they would have been: an output sent for the first time as a cache write when the session writes to
+the cache (Anthropic's breakpoints) and as fresh input otherwise, one already in the history as a cache read
+when the session reads from the cache and as fresh input when it never does (an estimate: the counterfactual
+session is assumed to hit the cache as this one did). A cache miss is a request that read fewer
+cached tokens than the previous request of its session had cached, by more than ``MISS_SLACK`` tokens (the
+end of a prompt is rewritten as the conversation grows: its closing brackets, a moved breakpoint); a session
+whose misses cost more than compression saved is flagged.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 MAX_JSON_BYTES = 4 * 2**20  # a JSON answer is parsed for its usage only up to this size
 MAX_SESSIONS = 1000
+MISS_SLACK = 64  # tokens a later request may read fewer than its predecessor cached without it being a miss
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,9 @@ class Session:
 
     def report(self, p: Prices) -> dict:
         actual = self.usage.cost(p)
-        saved = (self.saved_new * p.input + self.saved_reused * p.cache_read) / 1e6
+        new_price = p.cache_write if self.usage.cache_write else p.input
+        reused_price = p.cache_read if self.usage.cache_read else p.input
+        saved = (self.saved_new * new_price + self.saved_reused * reused_price) / 1e6
         miss_cost = self.miss_tokens * (p.input - p.cache_read) / 1e6
         return {"requests": self.requests, **{f"tokens_{k}": v for k, v in asdict(self.usage).items()},
                 "tokens_saved": self.saved_new + self.saved_reused, "cache_misses": self.cache_misses,
@@ -153,7 +159,7 @@ class Ledger:
                 return
             for name in ("input", "cache_read", "cache_write", "output"):
                 setattr(s.usage, name, getattr(s.usage, name) + getattr(usage, name))
-            if s.last_cached and usage.cache_read < s.last_cached:
+            if s.last_cached and usage.cache_read < s.last_cached - MISS_SLACK:
                 s.cache_misses += 1
                 s.miss_tokens += s.last_cached - usage.cache_read
             s.last_cached = usage.cache_read + usage.cache_write
