@@ -129,6 +129,34 @@ def session(data: dict) -> str:
     return "\n".join(md) + "\n"
 
 
+def session_cost(data: dict) -> str:
+    """The replayed session priced from the caching upstream's usage (bench/session_replay.py)."""
+    from session_replay import cost_table
+
+    runs = data["runs"]
+    checks = {n: r["stats"]["cost_check"] for n, r in runs.items() if r["stats"].get("cost_check")}
+    if not checks:
+        return "The session report holds no usage (run `python bench/session_replay.py --api anthropic`).\n"
+    return ("Measured in the replayed session (`python bench/session_replay.py`): its local upstream keeps a prompt "
+            "cache per conversation and reports usage as a caching upstream does (the longest prefix shared with an "
+            "earlier prompt read, the rest written; tokens as bytes / 4), for the same conversation sent directly "
+            "and through the proxy:\n" + "\n".join(cost_table(runs)[1:]) + "\n")
+
+
+def session_cost_line(data: dict) -> str:
+    checks = {n: r["stats"]["cost_check"] for n, r in data["runs"].items() if r["stats"].get("cost_check")}
+    if "no queries" not in checks:
+        return "The session report holds no usage.\n"
+    plain, q = checks["no queries"], checks.get("queries, 500 tokens")
+    line = (f"Priced from a prompt-caching upstream's usage, the same session cost ${plain['proxied']['cost']:.4f} through the "
+            f"proxy against ${plain['direct']['cost']:.4f} sent directly ({plain['saved_measured'] / plain['direct']['cost']:.0%} less")
+    if q:
+        line += f"; {q['saved_measured'] / q['direct']['cost']:.0%} less with the 500-token query budget"
+    return line + (f"), cache hit rate {plain['proxied']['cache_hit_rate']:.3f} against {plain['direct']['cache_hit_rate']:.3f}; "
+                   f"the proxy's own ledger equals the hand computation from the recorded usage in "
+                   f"{sum(c['ledger_matches_hand'] for c in checks.values())}/{len(checks)} runs ([docs/proxy.md](docs/proxy.md)).\n")
+
+
 def proxy(data: dict) -> str:
     run = data["runs"]["queries, 500 tokens"] if "queries, 500 tokens" in data["runs"] else next(iter(data["runs"].values()))
     turns = run["turns"]
@@ -228,7 +256,8 @@ def proxy_load(runs: list) -> str:
 FIGURES: dict[str, tuple[str, Callable[[dict], str]]] = {
     "structure": ("structure.json", structure_table), "loghub": ("structure.json", loghub),
     "query": ("query.json", query_figures), "session": ("session.json", session), "proxy": ("session.json", proxy),
-    "heldout": ("report.json", heldout), "speed": ("speed.json", speed),
+    "heldout": ("report.json", heldout), "session-cost": ("session.json", session_cost),
+    "session-cost-line": ("session.json", session_cost_line), "speed": ("speed.json", speed),
     "gate": ("src/whorf/models/whorf-micro/onnx.json", gate), "proxy-load": ("proxy_load.json", proxy_load),
 }
 from docs_pages import FIGURES as PAGE_FIGURES  # noqa: E402 - the docs pages' own (student, self-labeling, ...)

@@ -250,7 +250,7 @@ def batch_scale(data: dict) -> str:
             "|---|---|---|---|---|---|---|---|")
     m = data["machine"]
     return "\n".join([
-        f"On this machine ({m['cpus']} cores, Python {m['python']}; `python bench/batch_scale.py --rows {data['rows']:,} "
+        f"On this machine ({m['cpus']} cores, Python {m['python']}; `python bench/batch_scale.py --rows {data['rows']} "
         f"--json docs/eval/batch.json`, shards of {data['shard_rows']:,} rows, wall time of the whole command, Ray's "
         "start-up included):", "",
         f"`whorf batch compress` on {data['rows']:,} mixed rows (real program outputs, the shared training rows as they "
@@ -294,7 +294,26 @@ def batch_summary(data: dict) -> str:
             f"{data['rows'] - data['killed_worker']['rows_out']} rows.\n")
 
 
+def parallel_training(data: dict) -> str:
+    one, two = data["runs"]
+    rows = ["| processes | validation loss per epoch | held-out val loss | held-out F1 | held-out keep rate | "
+            "held-out exact_keep_pct (model alone) | step time | wall time |", "|---|---|---|---|---|---|---|---|"]
+    for r in (one, two):
+        h = r["held_out"]
+        rows.append(f"| {r['processes']} | {', '.join(f'{v:.4f}' for v in r['val_loss'])} | {h['val_loss']:.4f} | "
+                    f"{h['f1']:.4f} | {h['keep_rate']:.4f} | {h['exact_keep_pct_model']:.4f} | {r['train_s']:.0f} s | "
+                    f"{r['wall_s']:.0f} s |")
+    return (f"The real backbone on the shared data (`python bench/parallel_train.py --rows-per-file {data['rows_per_file']} "
+            f"--epochs {data['epochs']} --json docs/eval/parallel.json`; global batch {data['global_batch']}, "
+            f"{data['cpus']} cores: one process with {data['cpus']} threads against {data['cpus']} processes with one):\n\n"
+            + "\n".join(rows) + f"\n\nValidation loss differs by at most {max(data['val_loss_rel_diff']):.2%}; the steps "
+            f"ran {data['train_speedup']:.2f}x as fast: on one 2-core machine torch's own threads already use both cores, "
+            "so data parallelism pays on more machines or GPUs, not here (the wall time also holds the main process's "
+            "held-out evaluation and calibration, on its one thread).\n")
+
+
 FIGURES: dict[str, tuple[str, Callable[[dict], str]]] = {
+    "parallel-training": ("parallel.json", parallel_training),
     "batch-summary": ("batch.json", batch_summary),
     "batch-scale": ("batch.json", batch_scale),
     "batch-faults": ("batch.json", batch_faults),

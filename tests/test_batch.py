@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -220,7 +221,9 @@ def test_real_ray_cluster_by_address(tmp_path):
     need_ray()
     ray_bin = Path(sys.executable).with_name("ray")
     port = _free_port()
-    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+    token = tmp_path / "ray-token"  # the cluster's auth token, shared by the head, the node and the driver
+    token.write_text(secrets.token_hex(32))
+    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token)}
     temp = Path("/tmp") / f"whorf-ray-{os.getpid()}"  # Ray's socket paths must stay short
     head = [str(ray_bin), "start", "--head", f"--port={port}", "--num-cpus=1", "--include-dashboard=false",
             f"--temp-dir={temp}", "--disable-usage-stats"]

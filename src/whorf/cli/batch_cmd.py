@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from typing import List, Optional
 
 import typer
@@ -40,8 +42,8 @@ def _run(cfg: BatchConfig) -> None:
         if already:
             err.print(f"whorf: resuming: {already} of {total} rows already done", markup=False, highlight=False)
 
-    try:
-        with progress:
+    try:  # stdout carries only the summary: Ray's notices (a worker it restarted) go to stderr
+        with progress, contextlib.redirect_stdout(sys.stderr):
             summary = run(cfg, on_shard=lambda d: progress.advance(task, d.rows), on_start=start)
     except BatchError as exc:
         raise UserError(str(exc)) from None
