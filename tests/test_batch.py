@@ -242,8 +242,29 @@ def test_real_ray_cluster_by_address(tmp_path):
         run(BatchConfig("compress", [str(src)], str(tmp_path / "local"), local=True, shard_rows=8))
         assert outputs(tmp_path / "out") == outputs(tmp_path / "local")
     finally:
-        subprocess.run([str(ray_bin), "stop", "--force"], capture_output=True, env=env, timeout=120)
+        stop_cluster(temp)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def stop_cluster(temp: Path) -> None:
+    """Kill this test's Ray processes (those naming its temp dir, and their children), not every Ray process
+    on the machine as ``ray stop`` would."""
+    import psutil
+
+    ours = []
+    for p in psutil.process_iter(["cmdline"]):
+        if str(temp) in " ".join(p.info["cmdline"] or []):
+            ours.append(p)
+            try:
+                ours.extend(p.children(recursive=True))
+            except psutil.Error:
+                pass
+    for p in ours:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(ours, timeout=30)
 
 
 def test_shard_that_changed_since_the_plan_is_an_error(tmp_path):
@@ -253,3 +274,47 @@ def test_shard_that_changed_since_the_plan_is_an_error(tmp_path):
     src.write_bytes(b'{"text": "a"}\n')
     with pytest.raises(ValueError, match="changed since the plan"):
         read(Shard.from_dict({**shard.to_dict(), "end": 30}))
+
+
+def test_hostile_settings_and_damaged_outputs(tmp_path):
+    src = corpus(tmp_path / "in.jsonl", repeat=1)
+    cfg = BatchConfig("compress", [str(src)], str(tmp_path / "out"), local=True, shard_rows=5)
+    first = outputs(Path(run(cfg)["output"]))
+    part = sorted((tmp_path / "out").glob("part-*.jsonl"))[1]
+    part.write_bytes(part.read_bytes()[:100])  # damaged after it was written: done again
+    again = run(cfg)
+    assert again["this_run"]["shards"] == 1 and outputs(tmp_path / "out") == first
+    src.write_bytes(src.read_bytes() + b'{"text": "one more"}\n')  # the input changed since the plan
+    with pytest.raises(BatchError, match="changed since the plan"):
+        run(cfg)
+    (tmp_path / "orphans").mkdir()
+    (tmp_path / "orphans" / "part-00000.jsonl").write_text("{}\n")
+    with pytest.raises(BatchError, match="no plan.json"):
+        run(replace(cfg, output=str(tmp_path / "orphans")))
+    with pytest.raises(ValueError, match="unknown label rule"):
+        run(BatchConfig("label", [str(src)], str(tmp_path / "bad-rule"), local=True, rule="bogus"))
+    run(BatchConfig("label", [str(src)], str(tmp_path / "bad-rule"), local=True))  # nothing finished: planned again
+    with pytest.raises(BatchError, match="no such database"):
+        run(BatchConfig("label", [f"sqlite:///{tmp_path / 'typo.sqlite'}"], str(tmp_path / "db"), local=True))
+    assert not (tmp_path / "typo.sqlite").exists()
+    port = _free_port()
+    with pytest.raises(BatchError, match="no Ray cluster answers"):
+        run(BatchConfig("compress", [str(src)], str(tmp_path / "addr"), address=f"127.0.0.1:{port}"))
+
+
+def test_rows_json_cannot_hold_and_binary_parquet_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "p.jsonl"
+    src.write_bytes(b'{"text": "The quick brown fox jumps over the lazy dog in foo.py", "reference": "fox foo.py", '
+                    b'"pair_id": NaN}\n{"text": "some words here", "spans": [{"start": null, "end": null}]}\n')
+    run(BatchConfig("label", [str(src)], str(tmp_path / "l"), local=True))
+    rows = [json.loads(x) for x in outputs(tmp_path / "l").splitlines()]
+    assert len(rows) == 2 and "tokens" in rows[0] and "pair_id" not in rows[0] and "error" in rows[1]
+    table = pa.table({"text": pa.array([b"The quick brown fox jumps over the lazy dog in foo.py"], pa.binary()),
+                      "reference": ["fox foo.py"], "score": [float("nan")]})
+    pq.write_table(table, tmp_path / "b.parquet")
+    run(BatchConfig("label", [str(tmp_path / "b.parquet")], str(tmp_path / "pl"), local=True))
+    (row,) = [json.loads(x) for x in outputs(tmp_path / "pl").splitlines()]
+    assert row["tokens"][0] == "The"

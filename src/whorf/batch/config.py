@@ -45,12 +45,19 @@ class BatchConfig:
                 raise ValueError(f"{name.replace('_', ' ')} must be at least 1, not {getattr(self, name)}")
         if not self.inputs:
             raise ValueError("no inputs")
+        from pathlib import Path
+
+        from whorf.batch.shards import is_sql_url
+
+        # absolute paths: a re-run from another directory reads the same files (and resumes the same plan)
+        self.inputs = [s if is_sql_url(s) else str(Path(s).resolve()) for s in self.inputs]
 
     def options(self) -> CompressOptions:
         return CompressOptions(budget_tokens=self.budget_tokens, override=self.override, store=self.store)
 
     def work_key(self) -> str:
-        """A digest of what decides the output's bytes (not the workers, threads, cluster or mode): a re-run
-        into the same directory must match it."""
+        """A digest of what decides the output's bytes (not the number of workers, the cluster or the mode;
+        the threads per worker do count: a different summation order in the model may move a score across
+        its threshold): a re-run into the same directory must match it."""
         keep = {k: v for k, v in asdict(self).items() if k not in ("output", "workers", "address", "local")}
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]

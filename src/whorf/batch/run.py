@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -87,30 +88,61 @@ class ShardWorker:
 
 
 def load_plan(cfg: BatchConfig, out: Path) -> list[Shard]:
-    """The output directory's plan, or a new one; a plan made with other settings is an error."""
+    """The output directory's plan, or a new one. Refused: a plan made with other settings (unless no shard
+    of it finished), inputs that changed since their plan, part files without a plan."""
     path = out / PLAN
     key = cfg.work_key()
+    if out.exists() and not out.is_dir():
+        raise BatchError(f"{out} is a file: OUTPUT must be a directory")
     if path.is_file():
-        recorded = json.loads(path.read_text())
-        if recorded.get("work_key") != key:
+        recorded = _recorded(path)
+        finished = any(out.glob("part-*.jsonl"))
+        if recorded.get("work_key") == key:
+            _check_unchanged(recorded)
+            return [Shard.from_dict(s) for s in recorded["shards"]]
+        if finished:
             raise BatchError(f"{out} holds a {recorded.get('operation')} run with other settings or inputs "
                              f"(plan.json); re-run with the same ones to resume, or use a new output directory")
-        return [Shard.from_dict(s) for s in recorded["shards"]]
+    elif any(out.glob("part-*.jsonl")):
+        raise BatchError(f"{out} holds part files but no plan.json: use a new output directory")
     try:
         planned = sharding.plan(cfg.inputs, cfg.shard_rows)
     except sharding.SourceError as exc:
         raise BatchError(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
     body = {"operation": cfg.operation, "work_key": key, "inputs": cfg.inputs, "settings": asdict(cfg),
-            "shards": [s.to_dict() for s in planned]}
+            "files": sharding.fingerprints(planned), "shards": [s.to_dict() for s in planned]}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(body, indent=1))
     tmp.replace(path)
     return planned
 
 
+def _recorded(path: Path) -> dict:
+    try:
+        recorded = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BatchError(f"{path} is damaged ({exc}); use a new output directory") from None
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("shards"), list):
+        raise BatchError(f"{path} is not a batch plan; use a new output directory")
+    return recorded
+
+
+def _check_unchanged(recorded: dict) -> None:
+    for source, (size, mtime) in recorded.get("files", {}).items():
+        try:
+            st = os.stat(source)
+        except OSError:
+            raise BatchError(f"{source} is gone since the plan; use a new output directory") from None
+        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            raise BatchError(f"{source} changed since the plan (size or modification time); use a new output directory")
+
+
 def pending(plan: list[Shard], out: Path) -> list[Shard]:
-    return [s for s in plan if not (out / part_name(s)).is_file()]
+    """The shards without a complete part file: missing, without its counts, or not ``rows`` lines long
+    (a part damaged after it was written is done again)."""
+    return [s for s in plan if not (out / part_name(s)).is_file() or not (out / COUNTS / f"{s.index:05d}.json").is_file()
+            or _lines(out / part_name(s)) != s.rows]
 
 
 def run(cfg: BatchConfig, on_shard: Callable[[ShardDone], None] = lambda d: None,
@@ -154,7 +186,9 @@ def _run_ray(cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[S
         for _ in range(1 + RETRIES):
             if not todo:
                 break
-            failure = _pool_round(ray, cfg, out, todo, record) or failure
+            failure, lost = _pool_round(ray, cfg, out, todo, record)
+            if failure and not lost:  # the operation itself failed: it would fail again
+                break
             todo = pending(todo, out)
     finally:
         ray.shutdown()
@@ -166,7 +200,9 @@ def _cost(shard: Shard) -> int:
     return shard.end - shard.start if shard.kind == "jsonl" else shard.rows
 
 
-def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard], record: Callable[[ShardDone], None]) -> str | None:
+def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard],
+                record: Callable[[ShardDone], None]) -> tuple[str | None, bool]:
+    """One pass of the actor pool; (the failure, if any, and whether it was a lost worker)."""
     ds = ray.data.from_items([{"shard": json.dumps(s.to_dict())} for s in todo], override_num_blocks=len(todo))
     # the settings ride on the class, not as constructor arguments: Ray keeps those in the object store,
     # where an actor restarted after its arguments went out of scope could not find them
@@ -177,16 +213,26 @@ def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard], record: Cal
     try:
         for row in pool.iter_rows():
             record(ShardDone(**json.loads(row["done"])))
-    except Exception as exc:  # noqa: BLE001 - a worker lost beyond Ray's retries: the shards left go round again
+    except Exception as exc:  # noqa: BLE001 - the boundary: a lost worker goes round again, the rest is reported
         if isinstance(exc, (KeyboardInterrupt, BatchError)):
             raise
         import logging
 
-        cause = next((line.strip() for line in reversed(str(exc).splitlines()) if line.strip()), "")[:300]
-        logging.getLogger("whorf").warning("batch: the worker pool failed (%s: %s); retrying the unfinished shards",
-                                           type(exc).__name__, cause)
-        return f"{type(exc).__name__}: {cause}"
-    return None
+        cause, lost = worker_error(exc)
+        logging.getLogger("whorf").warning("batch: the worker pool failed (%s)%s", cause,
+                                           "; retrying the unfinished shards" if lost else "")
+        return cause, lost
+    return None, False
+
+
+def worker_error(exc: Exception) -> tuple[str, bool]:
+    """What went wrong in a worker, as the worker said it (Ray wraps it in its own text), and whether the
+    worker was lost (a crash to retry) rather than the operation failing on its rows."""
+    text = str(exc)
+    said = [m.group(0) for m in re.finditer(r"(?m)^(?:[\w.]+\.)?(\w*(?:Error|Exception)): (?!To change retry).*$", text)]
+    user = [line for line in said if not line.startswith(("ray.", "RayTaskError", "UserCodeException"))]
+    lost = "ActorDiedError" in type(exc).__name__ or "died" in text.lower() and not user
+    return ((user or said or [f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"])[-1][:300], lost)
 
 
 def _ray(cfg: BatchConfig):
@@ -200,6 +246,8 @@ def _ray(cfg: BatchConfig):
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     for name in ("ray", "ray.data"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    if cfg.address:
+        _reachable(cfg.address)
     kwargs = {"address": cfg.address} if cfg.address else {"num_cpus": max(cfg.workers * cfg.threads, 1)}
     ray.init(**kwargs, include_dashboard=False, log_to_driver=False, configure_logging=False,
              ignore_reinit_error=True)
@@ -207,6 +255,22 @@ def _ray(cfg: BatchConfig):
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     return ray
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """A cluster address that names a host and port must answer within ``timeout`` seconds (Ray itself
+    retries for minutes); ``auto`` and names without a port are left to Ray."""
+    import socket
+
+    host_port = address.split("://", 1)[-1]
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise BatchError(f"no Ray cluster answers at {address} ({exc}); start one with `ray start --head` "
+                         "or leave out --address to start a local one") from None
 
 
 def _summary(cfg: BatchConfig, plan: list[Shard], out: Path, done: list[ShardDone], seconds: float) -> dict:

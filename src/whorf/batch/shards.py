@@ -17,6 +17,8 @@ from the source (a shared file system or the database), so rows never travel thr
 from __future__ import annotations
 
 import json
+import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -83,6 +85,16 @@ def plan(sources: list[str], shard_rows: int) -> list[Shard]:
     return shards
 
 
+def fingerprints(shards: list[Shard]) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file the plan reads: a changed file is refused on resume."""
+    out: dict[str, tuple[int, int]] = {}
+    for shard in shards:
+        if shard.kind != "sql" and shard.source not in out:
+            st = os.stat(shard.source)
+            out[shard.source] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
 def _file_plan(path: Path, shard_rows: int) -> Iterator[tuple]:
     if path.suffix.lower() in PARQUET_SUFFIXES:
         yield from _parquet_plan(path, shard_rows)
@@ -122,23 +134,47 @@ def _sql_plan(url: str, shard_rows: int) -> Iterator[tuple]:
     """Id ranges of the pair log as it stands now."""
     from sqlalchemy import select
 
-    from whorf.proxy.pairs import Pair, PairLog, PairLogError
+    from whorf.proxy.pairs import Pair
 
-    try:
-        log = PairLog(url)
-    except PairLogError as exc:
-        raise SourceError(str(exc)) from None
+    engine = _pair_log(url)
     ids: list[int] = []
     first = 0
-    with log.engine.connect() as conn:
-        for (pair_id,) in conn.execute(select(Pair.id).order_by(Pair.id)).yield_per(10_000):
-            ids.append(pair_id)
-            if len(ids) == shard_rows:
-                yield "sql", url, first, len(ids), ids[0], ids[-1] + 1
-                first, ids = first + len(ids), []
+    try:
+        with engine.connect() as conn:
+            for (pair_id,) in conn.execute(select(Pair.id).order_by(Pair.id)).yield_per(10_000):
+                ids.append(pair_id)
+                if len(ids) == shard_rows:
+                    yield "sql", url, first, len(ids), ids[0], ids[-1] + 1
+                    first, ids = first + len(ids), []
+    finally:
+        engine.dispose()
     if ids:
         yield "sql", url, first, len(ids), ids[0], ids[-1] + 1
-    log.engine.dispose()
+
+
+def _pair_log(url: str):
+    """An engine on an existing pair log, only read from (no table is created or altered in the source)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from whorf.proxy.guard import redact_url
+
+    shown = url.split("?", 1)[0] if url.startswith("sqlite") else redact_url(url)
+    if url.startswith("sqlite") and ":memory:" not in url:
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if not Path(path).is_file():
+            raise SourceError(f"{shown}: no such database file")
+    try:
+        engine = create_engine(url, future=True, hide_parameters=True)
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("pairs"):
+                raise SourceError(f"{shown}: the database has no pairs table (is it a whorf pair log?)")
+    except ImportError as exc:
+        raise SourceError(f"{shown}: its database driver is not installed ({exc})") from None
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        raise SourceError(f"{shown} cannot be read ({type(cause).__name__}: {str(cause).splitlines()[0][:200]})") from None
+    return engine
 
 
 def read(shard: Shard) -> list[bytes]:
@@ -161,29 +197,43 @@ def read(shard: Shard) -> list[bytes]:
 
 
 def _parquet_rows(shard: Shard) -> list[bytes]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(shard.source)
-    return [_json_row(row) for row in table.slice(shard.start, shard.end - shard.start).to_pylist()]
+    source = pq.ParquetFile(shard.source)
+    groups, offset, skip = [], 0, 0
+    for g in range(source.metadata.num_row_groups):  # only the row groups the shard's rows are in
+        n = source.metadata.row_group(g).num_rows
+        if offset + n > shard.start and offset < shard.end:
+            if not groups:
+                skip = shard.start - offset
+            groups.append(g)
+        offset += n
+    table = source.read_row_groups(groups) if groups else pa.table({})
+    return [_json_row(row) for row in table.slice(skip, shard.end - shard.start).to_pylist()]
 
 
 def _sql_rows(shard: Shard) -> list[bytes]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from whorf.proxy.pairs import Pair, PairLog
+    from whorf.proxy.pairs import Pair
 
-    log = PairLog(shard.source)
+    engine = _pair_log(shard.source)
     try:
-        with Session(log.engine) as session:
+        with Session(engine) as session:
             query = select(Pair).where(Pair.id >= shard.start, Pair.id < shard.end).order_by(Pair.id)
             return [_json_row({"pair_id": p.id, "text": p.original, "reference": p.compressed, "domain": p.domain,
                                "tool_name": p.tool_name, "query": p.query}) for p in session.scalars(query)]
     finally:
-        log.engine.dispose()
+        engine.dispose()
 
 
 def _json_row(obj: dict[str, Any]) -> bytes:
+    # a binary column (text some writers store as bytes, a BLOB) is text for the job: UTF-8, invalid bytes kept
+    # and a NaN or infinite float (a missing value in a numeric column) is null, which JSON can hold
+    obj = {k: v.decode("utf-8", "surrogateescape") if isinstance(v, (bytes, bytearray))
+           else None if isinstance(v, float) and not math.isfinite(v) else v for k, v in obj.items()}
     try:
         return json_line(obj)[:-1]
     except (TypeError, ValueError):  # a date or bytes column (written as text), NaN (stays invalid JSON: passes through)

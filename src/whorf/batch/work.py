@@ -87,9 +87,15 @@ class Compress(Operation):
 
 
 class Label(Operation):
-    """Silver labels need no model: the rule and the profile decide."""
+    """Silver labels need no model: the rule and the profile decide (both checked before any row)."""
 
     def __init__(self, cfg: BatchConfig):
+        from whorf.data.labels import RULES
+        from whorf.patterns import load_profile
+
+        if cfg.rule not in RULES:
+            raise ValueError(f"unknown label rule {cfg.rule!r}: use one of {', '.join(RULES)}")
+        load_profile(cfg.profile)
         self.cfg = cfg
 
     def process(self, rows: list[bytes], shard: Shard) -> tuple[list[bytes], Counts]:
@@ -104,13 +110,12 @@ class Label(Operation):
                 if isinstance(obj, str):
                     raise ValueError(obj)
                 item = label_row(parse(obj), self.cfg.rule, self.cfg.profile)
-            except ValueError as exc:
-                out.append(_error(number, obj, "error", str(exc), counts))
+            except (ValueError, TypeError, OverflowError, KeyError, AttributeError) as exc:  # any bad field: its row says so
+                out.append(_error(number, obj, "error", f"{exc}" if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}", counts))
                 continue
             record = {"tokens": item.words, "labels": item.labels.keep, "must_keep": [int(m) for m in item.labels.must],
                       "domain": item.domain, "source": item.row.source, "line": number}
-            out.append(json_line(_with_id(record, obj)))
-            counts.rows += 1
+            out.append(_line(record, number, obj, counts, "error"))
         return out, counts
 
 
@@ -131,8 +136,7 @@ class SelfLabel(Operation):
                 continue
             record = {"text": text, "reference": res.text, "domain": res.stats.domain, "source": "selflabel",
                       "line": number}
-            out[k] = json_line(_with_id(record, obj))
-            counts.rows += 1
+            out[k] = _line(record, number, obj, counts, "skipped")
             counts.tokens_in += res.stats.tokens_in
             counts.tokens_out += res.stats.tokens_out
         return out, counts
@@ -153,8 +157,7 @@ class DistillTargets(Operation):
             record = {"tokens": [w.text for w in res.words], "labels": [int(w.kept) for w in res.words],
                       "scores": [round(float(w.score), 5) for w in res.words], "domain": res.stats.domain,
                       "source": "distill", "teacher": self.comp.model_id, "line": number}
-            out[k] = json_line(_with_id(record, obj))
-            counts.rows += 1
+            out[k] = _line(record, number, obj, counts, "error")
         return out, counts
 
 
@@ -195,9 +198,21 @@ def _texts(rows: list[bytes], shard: Shard, out: list, counts: Counts, key: str)
 
 
 def _with_id(record: dict[str, Any], obj: Any) -> dict[str, Any]:
-    if isinstance(obj, dict) and "pair_id" in obj:
-        record["pair_id"] = obj["pair_id"]
+    """The record with the row's ``pair_id`` (an integer or a string; anything else is left out)."""
+    pair_id = obj.get("pair_id") if isinstance(obj, dict) else None
+    if isinstance(pair_id, (int, str)) and not isinstance(pair_id, bool):
+        record["pair_id"] = pair_id
     return record
+
+
+def _line(record: dict[str, Any], number: int, obj: Any, counts: Counts, key: str) -> bytes:
+    """The record as a JSON line, or an error row when JSON cannot hold it."""
+    try:
+        line = json_line(_with_id(record, obj))
+    except (ValueError, TypeError) as exc:
+        return _error(number, obj, key, f"cannot be written as JSON ({exc})", counts)
+    counts.rows += 1
+    return line
 
 
 def _error(number: int, obj: Any, key: str, reason: str, counts: Counts) -> bytes:

@@ -112,8 +112,8 @@ def parse(obj: Any) -> Row:
         return Row(" ".join(tokens), "labels", word_labels=[int(bool(x)) for x in labels], **meta)
     if "deepseek_response" in obj or "free_response" in obj:
         return _pair(obj, "deepseek_response", "free_response", meta)
-    if "original" in obj or "compressed" in obj:
-        return _pair(obj, "original", "compressed", meta)
+    if "original" in obj or "compressed" in obj:  # a pair-log export, or a compress --jsonl row (text + compressed)
+        return _pair(obj, "original" if "original" in obj or "text" not in obj else "text", "compressed", meta)
     text = obj.get("text", obj.get("output"))
     if not isinstance(text, str):
         raise RowError("missing field: text (or output, deepseek_response, original, tokens)")
