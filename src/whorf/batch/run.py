@@ -248,7 +248,8 @@ def _ray(cfg: BatchConfig):
         logging.getLogger(name).setLevel(logging.ERROR)
     if cfg.address:
         _reachable(cfg.address)
-    kwargs = {"address": cfg.address} if cfg.address else {"num_cpus": max(cfg.workers * cfg.threads, 1)}
+    # without --address a new local cluster, even where one runs already (ray.init alone would join it)
+    kwargs = {"address": cfg.address} if cfg.address else {"address": "local", "num_cpus": max(cfg.workers * cfg.threads, 1)}
     ray.init(**kwargs, include_dashboard=False, log_to_driver=False, configure_logging=False,
              ignore_reinit_error=True)
     context = ray.data.DataContext.get_current()
