@@ -157,9 +157,9 @@ def _pair_log(url: str):
     from sqlalchemy import create_engine, inspect
     from sqlalchemy.exc import SQLAlchemyError
 
-    from whorf.proxy.guard import redact_url
+    from whorf.urls import redact_url
 
-    shown = url.split("?", 1)[0] if url.startswith("sqlite") else redact_url(url)
+    shown = redact_url(url)
     if url.startswith("sqlite") and ":memory:" not in url:
         path = url.split("///", 1)[-1].split("?", 1)[0]
         if not Path(path).is_file():

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from whorf.train.loop import TrainConfig
+from whorf.urls import redact_url
 
 GATE_METRICS = {"exact_keep_pct_model": +1, "sem_sim": +1, "keep_rate": -1}  # +1: higher is better
 
@@ -47,7 +48,7 @@ def run(cfg: DogfoodConfig, log: Callable[[str], None] = print, console=None) ->
     out = Path(cfg.out)
     stages = Stages(out / ".dogfood", log)
     labels, model_dir = out / "labels", out / "model"
-    stages.run(1, 4, "label", {"pairs": _safe(cfg.pairs), "rule": cfg.train.rule, "profile": cfg.train.profile},
+    stages.run(1, 4, "label", {"pairs": redact_url(cfg.pairs), "rule": cfg.train.rule, "profile": cfg.train.profile},
                [labels / "summary.json"], lambda: _label(cfg, labels, log))
     train_cfg = replace(cfg.train, data=[*sorted(map(str, labels.glob("part-*.jsonl"))), *cfg.data], out=str(model_dir),
                         name=cfg.register_name or out.name)
@@ -69,13 +70,6 @@ def run(cfg: DogfoodConfig, log: Callable[[str], None] = print, console=None) ->
     return result
 
 
-def _safe(url: str) -> str:
-    """The URL without credentials (a SQLite URL holds none, and its empty host must stay empty)."""
-    from whorf.proxy.guard import redact_url
-
-    return url.split("?", 1)[0] if url.startswith("sqlite") else redact_url(url)
-
-
 def _label(cfg: DogfoodConfig, labels: Path, log: Callable[[str], None]) -> None:
     from whorf.batch.config import BatchConfig
     from whorf.batch.run import run as run_batch
@@ -91,7 +85,7 @@ def pairs_provenance(labels: Path, url: str) -> dict:
     plan = json.loads((labels / "plan.json").read_text())
     summary = json.loads((labels / "summary.json").read_text())
     shards = plan["shards"]
-    return {"source": _safe(url), "first_pair_id": shards[0]["start"] if shards else None,
+    return {"source": redact_url(url), "first_pair_id": shards[0]["start"] if shards else None,
             "last_pair_id": shards[-1]["end"] - 1 if shards else None, "pairs": summary["rows_in"],
             "labelled": summary["rows_out"] - summary["passed"]}
 

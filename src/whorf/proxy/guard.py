@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi.responses import JSONResponse
 
+from whorf.urls import redact_url  # noqa: F401 - the proxy's callers import it from here
+
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
-
-
-def redact_url(url: str) -> str:
-    """``url`` without user, password, query string or fragment (they may carry credentials)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    except ValueError:
-        return "<invalid url>"
 
 
 def host_is_loopback(host_header: str | None) -> bool:
