@@ -37,11 +37,17 @@ def job(operation: str, corpus: Path, out: Path, *flags: str) -> dict:
                    stdout=subprocess.DEVNULL, env=_env())
     summary = json.loads((out / "summary.json").read_text())
     summary["wall_s"] = round(time.perf_counter() - started, 2)
+    summary["rows_out"] = rows_out(out)
     return summary
 
 
 def _env() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def rows_out(out: Path) -> int:
+    """The rows the job wrote, counted here (not taken from its own summary)."""
+    return sum(part.read_bytes().count(b"\n") for part in out.glob("part-*.jsonl"))
 
 
 def digest(out: Path) -> str:
@@ -73,7 +79,7 @@ def killed_worker(corpus: Path, out: Path, shard_rows: int) -> dict:
         time.sleep(0.2)
     proc.wait()
     summary = json.loads((out / "summary.json").read_text())
-    return {"killed_pid": victim, "exit_code": proc.returncode, "rows_out": summary["rows_out"],
+    return {"killed_pid": victim, "exit_code": proc.returncode, "rows_out": rows_out(out),
             "processes": len(summary["this_run"]["processes"])}
 
 

@@ -285,7 +285,7 @@ def batch_capacity(data: dict) -> str:
 
 
 def batch_summary(data: dict) -> str:
-    c, sl = data["compress"], data["selflabel"]
+    c = data["compress"]
     return (f"{data['rows']:,} mixed rows through `whorf batch compress` on {data['machine']['cpus']} cores "
             f"(`python bench/batch_scale.py`): {c['ray_1']['rows_per_s']:,.0f} rows/s with 1 worker, "
             f"{c['ray_2']['rows_per_s']:,.0f} with 2 ({data['compress_speedup_2_vs_1']:.2f}x; model-bound "

@@ -70,12 +70,9 @@ def process_shard(operation, shard: Shard, out: Path) -> ShardDone:
 class ShardWorker:
     """A Ray Data actor: one loaded operation (model), shards in, one result row per shard out."""
 
-    settings: tuple[dict, str] = ({}, "")  # (BatchConfig fields, output directory), set by the job
-
-    def __init__(self):
+    def __init__(self, cfg: dict, out: str):
         from whorf.batch.work import OPERATIONS
 
-        cfg, out = self.settings
         config = BatchConfig(**cfg)
         self.operation = OPERATIONS[config.operation](config)
         self.out = Path(out)
@@ -204,10 +201,8 @@ def _pool_round(ray, cfg: BatchConfig, out: Path, todo: list[Shard],
                 record: Callable[[ShardDone], None]) -> tuple[str | None, bool]:
     """One pass of the actor pool; (the failure, if any, and whether it was a lost worker)."""
     ds = ray.data.from_items([{"shard": json.dumps(s.to_dict())} for s in todo], override_num_blocks=len(todo))
-    # the settings ride on the class, not as constructor arguments: Ray keeps those in the object store,
-    # where an actor restarted after its arguments went out of scope could not find them
-    worker = type("ShardWorker", (ShardWorker,), {"settings": (asdict(cfg), str(out.resolve()))})
-    pool = ds.map_batches(worker, batch_size=1, num_cpus=cfg.threads, batch_format="numpy",
+    pool = ds.map_batches(ShardWorker, fn_constructor_args=(asdict(cfg), str(out.resolve())), batch_size=1,
+                          num_cpus=cfg.threads, batch_format="numpy",
                           compute=ray.data.ActorPoolStrategy(size=min(cfg.workers, len(todo)),
                                                                   max_tasks_in_flight_per_actor=1))
     try:
@@ -284,7 +279,8 @@ def _summary(cfg: BatchConfig, plan: list[Shard], out: Path, done: list[ShardDon
     workers = sorted({d.worker for d in done})
     summary = {
         "operation": cfg.operation, "inputs": cfg.inputs, "output": str(out), "shards": len(plan),
-        "rows_in": sum(s.rows for s in plan), "rows_out": sum(_lines(out / part_name(s)) for s in plan),
+        # pending() has just found every part file holding its shard's number of lines
+        "rows_in": sum(s.rows for s in plan), "rows_out": sum(s.rows for s in plan if (out / part_name(s)).is_file()),
         "passed": total.passed, "reasons": total.reasons, "tokens_in": total.tokens_in, "tokens_out": total.tokens_out,
         "mode": "local" if cfg.local else "ray", "workers": cfg.workers, "threads": cfg.threads,
         "this_run": {"shards": len(done), "rows": rows_now, "seconds": round(seconds, 3),

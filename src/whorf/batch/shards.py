@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from whorf.jsonl import split_rows
 from whorf.textio import json_line
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -183,9 +184,7 @@ def read(shard: Shard) -> list[bytes]:
         with open(shard.source, "rb") as f:
             f.seek(shard.start)
             data = f.read(shard.end - shard.start)
-        rows = data.split(b"\n")
-        if rows and rows[-1] == b"":
-            rows.pop()
+        rows = split_rows(data)
     elif shard.kind == "parquet":
         rows = _parquet_rows(shard)
     else:

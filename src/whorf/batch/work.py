@@ -67,6 +67,18 @@ class Operation:
     def process(self, rows: list[bytes], shard: Shard) -> tuple[list[bytes], Counts]:
         raise NotImplementedError
 
+    def _scored(self, rows: list[bytes], shard: Shard, key: str, override: bool) -> tuple[list[bytes], Counts, list]:
+        """The word model (with or without the override, no structural stage) on every row's text: output
+        placeholders, counts, and ((place, line number, object), result) for the rows with a text; the
+        others are already ``key`` rows."""
+        from whorf.config import CompressOptions
+        from whorf.jsonl import compress_safely
+
+        counts, out = Counts(), []
+        texts, todo = _texts(rows, shard, out, counts, key)
+        results = compress_safely(self.comp, texts, CompressOptions(override=override, structure=False, store=False))
+        return out, counts, list(zip(todo, results))
+
 
 class Compress(Operation):
     def process(self, rows: list[bytes], shard: Shard) -> tuple[list[bytes], Counts]:
@@ -90,11 +102,10 @@ class Label(Operation):
     """Silver labels need no model: the rule and the profile decide (both checked before any row)."""
 
     def __init__(self, cfg: BatchConfig):
-        from whorf.data.labels import RULES
+        from whorf.data.labels import check_rule
         from whorf.patterns import load_profile
 
-        if cfg.rule not in RULES:
-            raise ValueError(f"unknown label rule {cfg.rule!r}: use one of {', '.join(RULES)}")
+        check_rule(cfg.rule)
         load_profile(cfg.profile)
         self.cfg = cfg
 
@@ -121,14 +132,10 @@ class Label(Operation):
 
 class SelfLabel(Operation):
     def process(self, rows: list[bytes], shard: Shard) -> tuple[list[bytes], Counts]:
-        from whorf.config import CompressOptions
-        from whorf.jsonl import compress_safely
         from whorf.loop.selflabel import rejected
 
-        counts, out = Counts(), []
-        texts, todo = _texts(rows, shard, out, counts, "skipped")
-        options = CompressOptions(override=True, structure=False, store=False)
-        for (k, number, obj), res in zip(todo, compress_safely(self.comp, texts, options)):
+        out, counts, scored = self._scored(rows, shard, "skipped", override=True)
+        for (k, number, obj), res in scored:
             text = obj["text"]
             reason = rejected(text, res.text, res.stats.passthrough, self.cfg.min_chars, self.cfg.min_ratio)
             if reason:
@@ -144,13 +151,8 @@ class SelfLabel(Operation):
 
 class DistillTargets(Operation):
     def process(self, rows: list[bytes], shard: Shard) -> tuple[list[bytes], Counts]:
-        from whorf.jsonl import compress_safely
-        from whorf.config import CompressOptions
-
-        counts, out = Counts(), []
-        texts, todo = _texts(rows, shard, out, counts, "error")
-        options = CompressOptions(override=False, structure=False, store=False)
-        for (k, number, obj), res in zip(todo, compress_safely(self.comp, texts, options)):
+        out, counts, scored = self._scored(rows, shard, "error", override=False)
+        for (k, number, obj), res in scored:
             if res.stats.passthrough or not res.words:
                 out[k] = _error(number, obj, "error", res.stats.passthrough or "no words", counts)
                 continue

@@ -22,6 +22,12 @@ from whorf.patterns import Profile, load_profile
 from whorf.segment import Segmented
 
 RULES = ("aligned", "seed")
+
+
+def check_rule(rule: str) -> str:
+    if rule not in RULES:
+        raise ValueError(f"unknown label rule {rule!r}: use one of {', '.join(RULES)}")
+    return rule
 _PUNCT = "\"'`.,;:!?()[]{}<>*_|"
 
 
@@ -86,8 +92,7 @@ def label(
     profile: str = "default",
 ) -> Labels:
     """Labels for one segmented text from whichever supervision the row has."""
-    if rule not in RULES:
-        raise ValueError(f"unknown label rule {rule!r}: use one of {', '.join(RULES)}")
+    check_rule(rule)
     must = load_profile(profile).must_keep(seg.words, seg.text)
     if word_labels is not None:
         if len(word_labels) != len(seg.words):
