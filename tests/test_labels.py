@@ -24,7 +24,9 @@ def test_aligned_rule_matches_in_order_within_a_window():
 def test_aligned_rule_adds_must_keep_words_and_ignores_punctuation():
     seg = segment("Error: exit code 137, see /var/log/app.log for details")
     labels = label(seg, reference="error 137", rule="aligned")
-    assert labels.keep == [1, 0, 0, 1, 0, 1, 0, 0]
+    # per phrase: Error: | exit code 137, | see /var/log/app.log | for details; a must-keep word keeps its phrase
+    assert labels.keep == [1, 1, 1, 1, 1, 1, 0, 0]
+    assert aligned_rule(seg, "error 137", labels.must) == [1, 0, 0, 1, 0, 1, 0, 0]  # the words alone
     assert labels.must == [True, False, False, True, False, True, False, False]  # Error: is an error name
 
 
@@ -42,4 +44,11 @@ def test_word_labels_are_taken_as_given():
 
 def test_reference_sharing_no_word_gives_only_must_keep():
     seg = segment("unrelated words with port 8080")
-    assert label(seg, reference="zebra quantum").keep == [0, 0, 0, 0, 1]
+    assert label(seg, reference="zebra quantum").keep == [0, 0, 1, 1, 1]  # the phrase "with port 8080"
+
+
+def test_reference_labels_are_whole_per_phrase_by_majority():
+    seg = segment("the old server crashed twice on the night of the deploy")
+    # phrases: the old server crashed twice | on the night | of the deploy
+    labels = label(seg, reference="old server crashed night")
+    assert labels.keep == [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]  # 4 of 5 kept; 1 of 3 is no majority

@@ -89,7 +89,8 @@ def test_unknown_and_invalid_profiles_are_clear_errors(tmp_path):
 def test_negation_scope_keeps_the_words_a_negation_negates():
     text = "The worker will not be restarted automatically\nnot\nplease check"
     f = load_profile("default").must_keep(segment(text).words, text)
-    assert f == [False, False, False, True, True, True, False, True, False, False]  # scope stops at the line end
+    # the clause of "not" stops at the line end; "check" opens its sentence after "please": an imperative
+    assert f == [False, False, False, True, True, True, True, True, False, True]
     assert load_profile("seed").must_keep(segment(text).words, text) == [False] * 10
 
 
@@ -170,10 +171,10 @@ def test_words_up_to_the_scan_bound_match_exactly_as_a_whole_text_search():
     assert seed.must_keep(segment(text).words, text) == [bool(SEED_REGEX.search(w)) for w in text.split()]
 
 
-def test_the_instructions_profile_keeps_negated_and_conditioned_clauses_whole():
+def test_the_default_profile_keeps_negated_conditioned_and_imperative_clauses_whole():
     from whorf.segment import segment
 
-    profile = load_profile("instructions")
+    profile = load_profile("default")
     cases = {
         "Please do not delete the production database under any circumstances, even if the migration fails.":
             ["not delete the production database under any circumstances,", "even if the migration fails."],
@@ -184,8 +185,11 @@ def test_the_instructions_profile_keeps_negated_and_conditioned_clauses_whole():
         seg = segment(text)
         kept = " ".join(w.text for w, m in zip(seg.words, profile.must_keep(seg.words, text)) if m)
         assert all(p in kept for p in phrases), kept
-    default = load_profile("default")
-    assert profile.matches("if the migration fails") == default.matches("if the migration fails")  # not facts
+    assert profile.matches("if the migration fails, run the backup") == []  # scopes, not facts
+    text = "Run the migration on staging first. A dry run is cheap."
+    seg = segment(text)
+    kept = [w.text for w, m in zip(seg.words, profile.must_keep(seg.words, text)) if m]
+    assert kept == ["Run", "the", "migration", "on", "staging", "first."]  # "run" mid-sentence is no imperative
 
 
 def test_the_gain_floor_passes_short_prose_whole_and_says_why(tiny_compressor):

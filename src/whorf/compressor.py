@@ -20,6 +20,7 @@ from whorf import light, registry, runtime as runtimes
 from whorf.config import CompressOptions, ModelConfig
 from whorf.decide import decide
 from whorf.patterns import Profile, load_profile
+from whorf.phrases import chunk
 from whorf.result import Compressed, Marker, Stats, WordDecision
 from whorf.scoring import Scorer
 from whorf.segment import Segmented, rebuild, segment
@@ -207,7 +208,7 @@ class Compressor:
             s = scores[offset:offset + len(seg.words)]
             offset += len(seg.words)
             must = self.profile.must_keep(seg.words, seg.text)
-            keep = decide(s, must, threshold=threshold, rate=opts.rate, override=opts.override)
+            keep = decide(s, must, threshold=threshold, rate=opts.rate, override=opts.override, phrases=chunk(seg.words))
             out.append(rebuild(seg, keep.tolist(), opts.drop_marker))
             n_must += int(sum(must))
             kept_must += int(sum(1 for k, m in zip(keep, must) if k and m))

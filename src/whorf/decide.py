@@ -1,4 +1,9 @@
-"""Keep decisions from word scores: threshold or target rate, then the must-keep override."""
+"""Keep decisions from word scores: threshold or target rate, then the must-keep override.
+
+Given phrases (``whorf.phrases.chunk``), the decision is made per phrase: a phrase is kept when its mean
+word score passes, a must-keep word forces its whole phrase, and under a target rate the best phrases are
+taken until the budget is reached (the last one whole). No phrase comes out cut.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import math
 from typing import Sequence
 
 import numpy as np
+
+from whorf import phrases as chunks
 
 
 def by_threshold(scores: np.ndarray, threshold: float) -> np.ndarray:
@@ -37,9 +44,16 @@ def decide(
     threshold: float = 0.5,
     rate: float | None = None,
     override: bool = True,
+    phrases: np.ndarray | None = None,
 ) -> np.ndarray:
+    """Keep decisions for one text's words; ``phrases`` (a phrase id per word) makes them per phrase."""
     forced = np.asarray(must_keep, dtype=bool) if override else None
+    if phrases is not None and len(scores):
+        scores = chunks.pooled(scores, phrases)
+        forced = chunks.whole(forced, phrases) if forced is not None else None
     if rate is not None:
-        return by_rate(scores, rate, forced)
-    keep = by_threshold(scores, threshold)
-    return keep | forced if forced is not None else keep
+        keep = by_rate(scores, rate, forced)
+    else:
+        keep = by_threshold(scores, threshold)
+        keep = keep | forced if forced is not None else keep
+    return chunks.whole(keep, phrases) if phrases is not None and len(scores) else keep

@@ -9,10 +9,13 @@ own (the search stops at the first match). ``matches`` lists what a search over 
 the units of the seed's exact_keep_pct; since no pattern matches whitespace, its matches lie inside
 words. A profile's ``scope`` extends a pattern to the words after a match on the same line: a number keeps
 that many words; ``"clause"`` keeps the words through the end of the clause (the first word that ends in
-``,`` ``;`` ``:`` ``.`` ``!`` or ``?``, at most ``MAX_CLAUSE`` words). ``default`` keeps the two words after a
-negation; ``instructions`` keeps a negation or a prohibition with what it negates and a condition with what
-it conditions, so "do not delete the production database" cannot come out as "do not delete the", nor "if
-the migration fails" as "if fails".
+``,`` ``;`` ``:`` ``.`` ``!`` or ``?``, at most ``MAX_CLAUSE`` words). ``default`` keeps a negation or a
+prohibition with what it negates, a condition with what it conditions and a sentence-opening imperative
+with its object, so "do not delete the production database" cannot come out as "do not delete the", nor
+"if the migration fails" as "if fails". ``scope_patterns`` only open scopes (a condition word is not a fact
+exact_keep_pct counts); a pattern named in ``sentence_start`` counts only on the first word of a sentence
+(of a line, after ``.`` ``!`` ``?`` ``:`` ``;``, or after "please") and must match at the word's start:
+"Run the migration" is an imperative, "a dry run" is not.
 
 Bounded scanning. A regular expression that scans a run of characters from every start position takes
 time quadratic in the length of a run without spaces (the seed's ``[a-z_]+\.[a-z_]+`` on a minified
@@ -38,7 +41,7 @@ from typing import Iterator, Sequence
 
 from whorf.segment import Word
 
-BUILTIN_PROFILES = ("seed", "default", "instructions")
+BUILTIN_PROFILES = ("seed", "default")
 MAX_SCAN = 256  # words longer than this are searched in overlapping windows of this many characters
 OVERLAP = 64
 MAX_WORD = 4096  # of a longer word, only the first and last MAX_WORD // 2 characters are searched
@@ -46,6 +49,7 @@ _RUN = re.compile(r"\S+")  # a word: what segmentation calls one
 MAX_CLAUSE = 12  # a "clause" scope keeps at most this many words after its match
 _CLAUSE_END = re.compile(r"[,;:.!?][\"')\]]*$")
 _SENTENCE_END = re.compile(r"[.!?:][\"')\]]*$")
+_BULLETS = frozenset({"-", "*", "+", "\u2022", ">"})
 Scope = int | str  # a number of words, or "clause"
 
 
@@ -57,6 +61,7 @@ class Profile:
     # patterns that only open a scope (a condition word): kept with their clause when they govern one, but not
     # must-keep words of their own, so they are not facts exact_keep_pct counts
     scope_patterns: tuple[tuple[str, str], ...] = ()
+    sentence_start: frozenset[str] = frozenset()  # patterns that count only on a sentence's first word
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -69,7 +74,9 @@ class Profile:
         flags = [hit or w.end - w.start > MAX_WORD for hit, w in zip(_flag(self.regex, words, text), words)]
         only = dict(self.scope_patterns)
         for name, n in self.scope:
-            for i, hit in enumerate(_flag(_compile((self.patterns.get(name) or only[name],)), words, text)):
+            regex = _compile((self.patterns.get(name) or only[name],))
+            hits = _at_sentence_start(regex, words, text) if name in self.sentence_start else _flag(regex, words, text)
+            for i, hit in enumerate(hits):
                 if hit:
                     flags[i] = True
                     _keep_scope(words, text, flags, i, n)
@@ -101,6 +108,18 @@ def _keep_scope(words: Sequence[Word], text: str, flags: list[bool], i: int, n: 
         if end:
             clauses = clauses - 1 if end.group().startswith(",") else 0
         j += 1
+
+
+def _at_sentence_start(regex: re.Pattern[str], words: Sequence[Word], text: str) -> list[bool]:
+    """Whether ``regex`` matches at the start of each word that opens a sentence."""
+    out = []
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i else None
+        if prev is not None and prev.line == w.line and prev.text.lower().strip(",") == "please":
+            prev = words[i - 2] if i > 1 else None
+        opens = prev is None or prev.line != w.line or _SENTENCE_END.search(prev.text) or prev.text.endswith(";") or prev.text in _BULLETS
+        out.append(bool(opens) and regex.match(text, w.start, w.end) is not None)
+    return out
 
 
 def _text(word: Word, text: str) -> str:
@@ -190,4 +209,7 @@ def load_profile(name_or_path: str = "default") -> Profile:
             re.compile(pattern)
         except re.error as exc:
             raise ValueError(f"profile {raw.get('name', name_or_path)}: pattern {key!r} is invalid: {exc}")
-    return Profile(raw.get("name", str(name_or_path)), patterns, tuple(sorted(scope.items())), tuple(sorted(only.items())))
+    starts = set(parent.sentence_start) if raw.get("extends") else set()
+    starts.update(raw.get("sentence_start", []))
+    return Profile(raw.get("name", str(name_or_path)), patterns, tuple(sorted(scope.items())),
+                   tuple(sorted(only.items())), frozenset(starts))

@@ -11,6 +11,10 @@ Two rules for (text, reference) pairs:
 
 Words are compared after lowercasing and stripping surrounding punctuation, so ``SIGILL,`` matches
 ``SIGILL``.
+
+Labels from a reference or from spans are then made whole per phrase (``whorf.phrases``), the unit the
+compressor decides in: a phrase is keep=1 when at least half of its words are, or when it holds a
+must-keep word (a negation's object, a condition's clause). Given word labels are used as they are.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
+from whorf import phrases
 from whorf.patterns import Profile, load_profile
 from whorf.segment import Segmented
 
 RULES = ("aligned", "seed")
+PHRASE_MAJORITY = 0.5  # share of a phrase's words labelled keep for the whole phrase to be
 
 
 def check_rule(rule: str) -> str:
@@ -104,4 +112,16 @@ def label(
         keep = seed_rule(seg, reference) if rule == "seed" else aligned_rule(seg, reference, must)
     else:
         raise ValueError("nothing to label from: no reference, spans or labels")
+    if word_labels is None:
+        keep = by_phrase(seg, keep, must)
     return Labels(keep, list(must))
+
+
+def by_phrase(seg: Segmented, keep: Sequence[int], must: Sequence[bool]) -> list[int]:
+    """Word labels made whole per phrase: a majority of kept words, or one must-keep word, keeps it all."""
+    if not keep:
+        return list(keep)
+    ids = phrases.chunk(seg.words)
+    share = phrases.pooled(np.asarray(keep, dtype=np.float32), ids)
+    whole = (share >= PHRASE_MAJORITY - 1e-6) | phrases.whole(np.asarray(must, dtype=bool), ids)
+    return whole.astype(int).tolist()

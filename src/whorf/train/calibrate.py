@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from whorf.decide import decide
+from whorf.phrases import chunk
 
 GRID = tuple(round(x, 2) for x in np.arange(0.05, 0.951, 0.05))
 MIN_ROWS = 5
@@ -31,7 +32,7 @@ def calibrate(compressor, texts: list[str], target: float, grid: tuple[float, ..
         words = [w.text for w in res.words]
         scores = np.array([w.score for w in res.words], dtype=np.float32)
         must = np.array([w.must_keep for w in res.words])
-        by_domain.setdefault(res.stats.domain, []).append((words, scores, must, max(count(words), 1)))
+        by_domain.setdefault(res.stats.domain, []).append((words, scores, must, max(count(words), 1), chunk(res.words)))
     base = compressor.config.threshold
     bias: dict[str, float] = {}
     for domain, rows in sorted(by_domain.items()):
@@ -39,7 +40,8 @@ def calibrate(compressor, texts: list[str], target: float, grid: tuple[float, ..
             continue
         chosen = grid[-1]
         for t in grid:
-            rates = [count([w for w, k in zip(words, decide(s, m, threshold=t)) if k]) / n for words, s, m, n in rows]
+            rates = [count([w for w, k in zip(words, decide(s, m, threshold=t, phrases=p)) if k]) / n
+                     for words, s, m, n, p in rows]
             if float(np.mean(rates)) <= target:
                 chosen = t
                 break

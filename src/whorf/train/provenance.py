@@ -1,6 +1,7 @@
 """What a model was built from, recorded in ``whorf.json`` so that a stale model is detectable:
 the git commit (and whether the tree had uncommitted changes), the data files' sha256, and the
-versions of the label-affecting code: the must-keep profile's hash and the domain router's version."""
+versions of the label-affecting code: the must-keep profile's hash, the domain router's version and the
+phrase chunker's version."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from whorf import domain
+from whorf import domain, phrases
 from whorf.patterns import load_profile
 
 
@@ -17,8 +18,10 @@ def profile_hash(profile: str) -> str:
     """sha256 of the resolved profile (patterns and scopes after ``extends``): any change to what is
     must-keep changes it."""
     p = load_profile(profile)
-    body = json.dumps({"patterns": p.patterns, "scope": [list(s) for s in p.scope]}, sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+    body = {"patterns": p.patterns, "scope": [list(s) for s in p.scope]}
+    if p.scope_patterns or p.sentence_start:  # profiles without them hash as they always did
+        body |= {"scope_patterns": dict(p.scope_patterns), "sentence_start": sorted(p.sentence_start)}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def router_version() -> int:
@@ -42,6 +45,7 @@ def record(profile: str) -> dict:
         "profile": profile,
         "profile_hash": profile_hash(profile),
         "router_version": router_version(),
+        "phrases_version": phrases.PHRASES_VERSION,
     }
 
 
@@ -53,4 +57,7 @@ def stale(training: dict) -> list[str]:
         reasons.append(f"profile {profile!r} hash {training.get('profile_hash')} differs from HEAD's {profile_hash(profile)}")
     if training.get("router_version") != router_version():
         reasons.append(f"router version {training.get('router_version')} differs from HEAD's {router_version()}")
+    if training.get("phrases_version", 0) != phrases.PHRASES_VERSION:
+        reasons.append(f"phrase chunker version {training.get('phrases_version', 0)} differs from HEAD's "
+                       f"{phrases.PHRASES_VERSION}")
     return reasons
