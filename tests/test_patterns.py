@@ -89,8 +89,8 @@ def test_unknown_and_invalid_profiles_are_clear_errors(tmp_path):
 def test_negation_scope_keeps_the_words_a_negation_negates():
     text = "The worker will not be restarted automatically\nnot\nplease check"
     f = load_profile("default").must_keep(segment(text).words, text)
-    # the clause of "not" stops at the line end; "check" opens its sentence after "please": an imperative
-    assert f == [False, False, False, True, True, True, True, True, False, True]
+    # the whole clause of "not", up to the line's end; "check" opens its sentence after "please": an imperative
+    assert f == [True] * 7 + [True, False, True]
     assert load_profile("seed").must_keep(segment(text).words, text) == [False] * 10
 
 

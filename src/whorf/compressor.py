@@ -191,24 +191,20 @@ class Compressor:
         self, text: str, dom: str, plan: Plan, parts: list[Segmented], scores: np.ndarray, opts: CompressOptions
     ) -> Compressed:
         """Decide the words of the plan's ``words`` pieces, then assemble the output piece by piece."""
-        threshold = (opts.threshold if opts.threshold is not None else self.config.threshold)
-        threshold += self.config.domain_bias.get(dom, 0.0)
+        decided = self._decide(dom, parts, scores, opts)
+        floor = self._under_saving_floor(decided, opts)
+        if floor:
+            decided = [(seg, s, must, np.ones(len(seg.words), dtype=bool)) for seg, s, must, _ in decided]
         out: list[str] = []
         decisions: list[WordDecision] = []
-        offset = 0  # into scores
-        words_pieces = iter(parts)
-        omitted = _omitted_spans(plan)
+        pieces = iter(decided)
         kept_must = n_must = 0
         for piece in plan.pieces:
             if piece.kind != "words":
                 out.append(text[piece.start:piece.end] if piece.kind == "keep" else piece.text)
                 continue
-            seg = next(words_pieces)
+            seg, s, must, keep = next(pieces)
             base_line = text.count("\n", 0, piece.start)
-            s = scores[offset:offset + len(seg.words)]
-            offset += len(seg.words)
-            must = self.profile.must_keep(seg.words, seg.text)
-            keep = decide(s, must, threshold=threshold, rate=opts.rate, override=opts.override, phrases=chunk(seg.words))
             out.append(rebuild(seg, keep.tolist(), opts.drop_marker))
             n_must += int(sum(must))
             kept_must += int(sum(1 for k, m in zip(keep, must) if k and m))
@@ -219,11 +215,37 @@ class Compressor:
             )
         result_text = "".join(out)
         if any(piece.kind != "words" for piece in plan.pieces):  # else every word is the model's already
-            decisions = _with_structural_words(text, decisions, omitted, self.profile)
-        return Compressed(result_text, decisions, self._finish_stats(text, result_text, decisions, plan, dom, opts,
-                                                                     n_must, kept_must),
+            decisions = _with_structural_words(text, decisions, _omitted_spans(plan), self.profile)
+        stats = self._finish_stats(text, result_text, decisions, plan, dom, opts, n_must, kept_must)
+        if floor and not plan.changed:
+            stats.passthrough = floor
+        return Compressed(result_text, decisions, stats,
                           original=text, markers=[Marker(o.handle, o.unit, o.count, o.line) for o in plan.omissions],
                           omissions=plan.omissions, notes=plan.notes)
+
+    def _decide(self, dom: str, parts: list[Segmented], scores: np.ndarray, opts: CompressOptions) -> list[tuple]:
+        """(segmented piece, its word scores, must-keep flags, keep decisions) for each ``words`` piece."""
+        threshold = (opts.threshold if opts.threshold is not None else self.config.threshold)
+        threshold += self.config.domain_bias.get(dom, 0.0)
+        out = []
+        offset = 0  # into scores
+        for seg in parts:
+            s = scores[offset:offset + len(seg.words)]
+            offset += len(seg.words)
+            must = self.profile.must_keep(seg.words, seg.text)
+            keep = decide(s, must, threshold=threshold, rate=opts.rate, override=opts.override, phrases=chunk(seg.words))
+            out.append((seg, s, must, keep))
+        return out
+
+    def _under_saving_floor(self, decided: list[tuple], opts: CompressOptions) -> str | None:
+        """Why the prose stays whole when what its deletions would save is under ``min_saving_tokens``."""
+        if not opts.structure or opts.min_saving_tokens <= 0 or not decided:
+            return None
+        dropped = [w.text for seg, _, _, keep in decided for w, k in zip(seg.words, keep) if not k]
+        saved = self.scorer.tokens.count(dropped) if dropped else 0
+        if 0 < saved < opts.min_saving_tokens:
+            return f"prose under the gain floor (deleting would save {saved} tokens < min_saving_tokens={opts.min_saving_tokens})"
+        return None
 
     def _finish_stats(self, text, result_text, decisions, plan, dom, opts, n_must, kept_must) -> Stats:
         tokens_in = self.scorer.tokens.count(text.split())

@@ -108,6 +108,8 @@ class CompressOptions:
     # words from a short instruction saves a few tokens and risks what it says (bench/instructions_eval.py:
     # the word model alone keeps few of the critical phrases of such rows). 0: off
     min_prose_words: int = 40
+    # and prose whose deletions would save fewer tokens than this passes whole too (the same reason). 0: off
+    min_saving_tokens: int = 16
     # over this many tokens (characters / 4: structure.budget) after lossless re-encoding, whole units (rows,
     # matches, log lines, records, commits) are dropped behind markers; None: never (code is never dropped)
     budget_tokens: int | None = DEFAULT_BUDGET_TOKENS

@@ -8,8 +8,9 @@ A word is must-keep when any pattern of the profile matches inside it: each word
 own (the search stops at the first match). ``matches`` lists what a search over the whole text finds,
 the units of the seed's exact_keep_pct; since no pattern matches whitespace, its matches lie inside
 words. A profile's ``scope`` extends a pattern to the words after a match on the same line: a number keeps
-that many words; ``"clause"`` keeps the words through the end of the clause (the first word that ends in
-``,`` ``;`` ``:`` ``.`` ``!`` or ``?``, at most ``MAX_CLAUSE`` words). ``default`` keeps a negation or a
+that many words; ``"after"`` keeps the words through the end of the clause (the first word that ends in
+``,`` ``;`` ``:`` ``.`` ``!`` or ``?``, at most ``MAX_CLAUSE`` words); ``"clause"`` keeps the whole clause, back
+to its start too ("This endpoint is not idempotent": what is negated comes before the negation). ``default`` keeps a negation or a
 prohibition with what it negates, a condition with what it conditions and a sentence-opening imperative
 with its object, so "do not delete the production database" cannot come out as "do not delete the", nor
 "if the migration fails" as "if fails". ``scope_patterns`` only open scopes (a condition word is not a fact
@@ -39,6 +40,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from whorf.phrases import is_function
 from whorf.segment import Word
 
 BUILTIN_PROFILES = ("seed", "default")
@@ -50,7 +52,7 @@ MAX_CLAUSE = 12  # a "clause" scope keeps at most this many words after its matc
 _CLAUSE_END = re.compile(r"[,;:.!?][\"')\]]*$")
 _SENTENCE_END = re.compile(r"[.!?:][\"')\]]*$")
 _BULLETS = frozenset({"-", "*", "+", "\u2022", ">"})
-Scope = int | str  # a number of words, or "clause"
+Scope = int | str  # a number of words, "after" (the rest of the clause) or "clause" (all of it)
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,23 @@ class Profile:
 
 
 def _keep_scope(words: Sequence[Word], text: str, flags: list[bool], i: int, n: Scope) -> None:
-    """Flag the words a match at word ``i`` governs: the next ``n`` of its line, or its clause. A clause
-    that opens its sentence and ends in a comma ("If the check fails, roll back ...") governs the next
-    clause too: the condition and what it conditions go together."""
-    if n != "clause":
+    """Flag the words a match at word ``i`` governs: the next ``n`` of its line, the rest of its clause
+    (``"after"``) or all of it (``"clause"``: back to its start too). A clause that opens its sentence and ends
+    in a comma ("If the check fails, roll back ...") governs the next clause too: the condition and what it
+    conditions go together."""
+    if n not in ("clause", "after"):
         for j in range(i + 1, min(i + 1 + int(n), len(words))):
             if words[j].line != words[i].line:
                 break
             flags[j] = True
         return
-    opens = i == 0 or words[i - 1].line != words[i].line or _SENTENCE_END.search(_text(words[i - 1], text))
+    j = i - 1  # back to the clause's start: "This endpoint is not idempotent" keeps what is not idempotent
+    while n == "clause" and j >= 0 and j >= i - MAX_CLAUSE and words[j].line == words[i].line \
+            and not _CLAUSE_END.search(_text(words[j], text)):
+        flags[j] = True
+        j -= 1
+    opens = _opens_sentence(words, text, i) or (i > 0 and is_function(words[i - 1].text)
+                                                 and _opens_sentence(words, text, i - 1))  # "In case", "Even if"
     clauses = 2 if opens else 1
     if _CLAUSE_END.search(_text(words[i], text)):
         return  # the match ends its clause ("no.")
@@ -108,6 +117,10 @@ def _keep_scope(words: Sequence[Word], text: str, flags: list[bool], i: int, n: 
         if end:
             clauses = clauses - 1 if end.group().startswith(",") else 0
         j += 1
+
+
+def _opens_sentence(words: Sequence[Word], text: str, i: int) -> bool:
+    return i == 0 or words[i - 1].line != words[i].line or bool(_SENTENCE_END.search(_text(words[i - 1], text)))
 
 
 def _at_sentence_start(regex: re.Pattern[str], words: Sequence[Word], text: str) -> list[bool]:
@@ -200,7 +213,7 @@ def load_profile(name_or_path: str = "default") -> Profile:
     patterns.update(raw.get("patterns", {}))
     only: dict[str, str] = dict(parent.scope_patterns) if raw.get("extends") else {}
     only.update(raw.get("scope_patterns", {}))
-    scope.update({k: v if v == "clause" else int(v) for k, v in raw.get("scope", {}).items()})
+    scope.update({k: v if v in ("clause", "after") else int(v) for k, v in raw.get("scope", {}).items()})
     unknown = set(scope) - set(patterns) - set(only)
     if unknown:
         raise ValueError(f"profile {raw.get('name', name_or_path)}: scope names unknown patterns {sorted(unknown)}")

@@ -27,6 +27,7 @@ NO_OVERRIDE_OPT = typer.Option(False, "--no-override", help="Turn off the must-k
 DOMAIN_OPT = typer.Option(None, "--domain", help="json, diff, diagnostics, search, log, table, code or prose (default: detected).")
 QUERY_OPT = typer.Option(None, "--query", "-q", help="What the agent is looking for: over the budget, the rows, matches, lines or function bodies least relevant to it go first (with --jsonl, a row's own 'query' field wins).")
 MIN_PROSE_OPT = typer.Option(CompressOptions.min_prose_words, "--min-prose-words", min=0, help="Prose of fewer words passes whole (the gain floor; 0: off).")
+MIN_SAVING_OPT = typer.Option(CompressOptions.min_saving_tokens, "--min-saving-tokens", min=0, help="Prose whose deletions would save fewer tokens passes whole (the gain floor; 0: off).")
 QUERY_BUDGET_OPT = typer.Option(None, "--query-budget", min=1, help="With a query that names something in the output, this smaller budget replaces --budget.")
 BUDGET_OPT = typer.Option(CompressOptions.budget_tokens, "--budget", min=1, help="Tokens (characters / 4) an output may keep after lossless re-encoding; over it, whole rows, matches, log lines or records go behind markers (code never).")
 
@@ -63,6 +64,7 @@ def compress(
     query: Optional[str] = QUERY_OPT,
     query_budget: Optional[int] = QUERY_BUDGET_OPT,
     min_prose_words: int = MIN_PROSE_OPT,
+    min_saving_tokens: int = MIN_SAVING_OPT,
     model: str = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print the full result (text, per-word decisions and scores, stats) as JSON."),
@@ -75,7 +77,7 @@ def compress(
     """Compress a tool output, log, diff, JSON or prose; the result goes to stdout."""
     options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain,
                               budget_tokens=budget, query=query, query_budget_tokens=query_budget,
-                              min_prose_words=min_prose_words)
+                              min_prose_words=min_prose_words, min_saving_tokens=min_saving_tokens)
     check_domain(domain)
     if batch < 1:
         raise UserError(f"--batch must be at least 1, not {batch}")
@@ -145,6 +147,7 @@ def explain(
     query: Optional[str] = QUERY_OPT,
     query_budget: Optional[int] = QUERY_BUDGET_OPT,
     min_prose_words: int = MIN_PROSE_OPT,
+    min_saving_tokens: int = MIN_SAVING_OPT,
     model: str = MODEL_OPT,
     runtime: str = RUNTIME_OPT,
     html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML page here."),
@@ -156,7 +159,7 @@ def explain(
 
     options = CompressOptions(rate=rate, threshold=threshold, override=not no_override, domain=domain,
                               budget_tokens=budget, query=query, query_budget_tokens=query_budget,
-                              min_prose_words=min_prose_words)
+                              min_prose_words=min_prose_words, min_saving_tokens=min_saving_tokens)
     comp = make_compressor(model, runtime)
     result = compress_safely(comp, [read_input(file)], options)[0]
     console = Console()

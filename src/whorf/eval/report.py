@@ -11,9 +11,11 @@ from whorf.eval.runner import METRICS, MODEL, MODEL_ALONE
 
 PROMPT_DROP = 0.02  # a heretic prompt regresses when its exact_keep_pct falls by more than this
 METRIC_TOLERANCE = 0.01  # a dataset metric regresses when it moves the wrong way by more than this
-HIGHER_IS_BETTER = {"exact_keep_pct": True, "exact_keep_pct_word": True, "sem_sim": True, "f1": True, "keep_rate": False}
+HIGHER_IS_BETTER = {"exact_keep_pct": True, "exact_keep_pct_word": True, "sem_sim": True, "f1": True, "keep_rate": False,
+                    "ref_recall": True}
 COLUMNS = {"keep_rate": "keep_rate", "word_keep_rate": "word keep", "exact_keep_pct_word": "exact (word)",
-           "exact_keep_pct": "exact (substring, seed)", "sem_sim": "sem_sim", "f1": "F1"}
+           "exact_keep_pct": "exact (substring, seed)", "sem_sim": "sem_sim", "f1": "F1",
+           "ref_recall": "reference-word recall"}
 BY_CONSTRUCTION = ("With the must-keep override (`whorf`) every must-keep word is forced in, so its exact_keep_pct "
                    "is 1.0 by construction and measures nothing; the model's own figure is `whorf (no override)`. "
                    "`exact (word)` counts a must-keep word only when the whole word survives; `exact (substring, seed)` "

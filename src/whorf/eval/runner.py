@@ -13,7 +13,7 @@ import numpy as np
 
 from whorf import data as datasets
 from whorf.eval.config import EvalConfig
-from whorf.data.labels import label
+from whorf.data.labels import aligned_rule, label
 from whorf.decide import decide
 from whorf.phrases import chunk as phrase_ids
 from whorf.eval import baselines, metrics
@@ -22,7 +22,7 @@ from whorf.segment import rebuild, segment
 SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 MODEL, MODEL_ALONE = "whorf", "whorf (no override)"
 HEAD_TAIL, REGEX, RANDOM, IDENTITY = "head+tail lines", "must-keep regex only", "random + override", "identity"
-METRICS = ("keep_rate", "word_keep_rate", "exact_keep_pct_word", "exact_keep_pct", "sem_sim", "f1", "recall")
+METRICS = ("keep_rate", "word_keep_rate", "exact_keep_pct_word", "exact_keep_pct", "sem_sim", "f1", "ref_recall")
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Scored:
     tokens: int  # backbone tokens of the original (the compressor's tokens_in)
     bias: float = 0.0  # the model's per-domain threshold bias
     phrases: np.ndarray | None = None  # the phrase of each word (whorf.phrases.chunk): decisions are per phrase
+    reference_words: np.ndarray | None = None  # the words the reference aligns to (no must-keep, no phrases)
 
 
 def run(cfg: EvalConfig, comp=None, progress=None) -> dict:
@@ -107,8 +108,21 @@ def _score_rows(comp, rows: list[datasets.Row], rule: str) -> tuple[list[Scored]
             scored.append(Scored(row, seg, np.array([w.score for w in res.words], dtype=np.float32),
                                  np.array([w.must_keep for w in res.words]), res.stats.domain, labels,
                                  max(res.stats.tokens_in, 1), comp.config.domain_bias.get(res.stats.domain, 0.0),
-                                 phrase_ids(seg.words)))
+                                 phrase_ids(seg.words), _reference_words(seg, row.reference)))
     return scored, failed
+
+
+def _reference_words(seg, reference: str | None) -> np.ndarray | None:
+    if not reference:
+        return None
+    return np.array(aligned_rule(seg, reference, [False] * len(seg.words)), dtype=bool)
+
+
+def _ref_recall(keep: np.ndarray, s: Scored) -> float | None:
+    """Of the text's words the reference has (aligned in order), the share kept."""
+    if s.reference_words is None or not s.reference_words.any():
+        return None
+    return float((keep & s.reference_words).sum() / s.reference_words.sum())
 
 
 def _keep_rate(s: Scored, text: str, count) -> float:
@@ -130,15 +144,16 @@ def evaluate_file(path: str, cfg: EvalConfig, comp, embed, heretic: bool = False
         system writes text other than the rebuilt kept words, as identity does)."""
         texts = texts or [rebuild(s.seg, d.tolist()) for s, d in zip(scored, decisions)]
         originals = [s.row.text for s in scored]
-        prf = [metrics.word_f1(d, s.labels) for s, d in zip(scored, decisions) if s.labels is not None]
+        f1 = [metrics.word_f1(d, s.labels)["f1"] for s, d in zip(scored, decisions) if s.labels is not None]
+        recall = [r for r in (_ref_recall(d, s) for s, d in zip(scored, decisions)) if r is not None]
         return {
             "keep_rate": _mean([metrics.keep_rate(count, t.split(), s.tokens) for s, t in zip(scored, texts)]),
             "word_keep_rate": _mean([metrics.word_keep_rate(o, t) for o, t in zip(originals, texts)]),
             "exact_keep_pct_word": _mean([metrics.exact_keep_pct_word(o, t) for o, t in zip(originals, texts)]),
             "exact_keep_pct": _mean([metrics.exact_keep_pct(o, t) for o, t in zip(originals, texts)]),
             "sem_sim": _mean(embed.sem_sim(originals, texts)) if texts else None,
-            "f1": _mean([x["f1"] for x in prf]) if prf else None,
-            "recall": _mean([x["recall"] for x in prf]) if prf else None,  # of the reference's words
+            "f1": _mean(f1) if f1 else None,
+            "ref_recall": _mean(recall) if recall else None,  # of the words the reference keeps
         }
 
     result: dict = {"name": Path(path).stem, "path": str(path), "type": "heretic" if heretic else "standard",
