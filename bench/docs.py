@@ -206,6 +206,33 @@ def _winners(systems: dict, model: dict) -> str:
     return "; ".join(out) or "none"
 
 
+# --- meaning: instructions and Q&A ---------------------------------------------------------------------
+
+def meaning(data: dict) -> str:
+    """Instruction phrases kept (instructions.json) beside Q&A reference-word recall (report.json)."""
+    res = [r for r in data["results"] if r["split"] == "held-out"]
+    def row(system: str) -> str:
+        rs = [r for r in res if r["system"] == system]
+        return (f"| {system} | {sum(r['phrases_kept'] for r in rs) / sum(r['phrases'] for r in rs):.3f} | "
+                f"{statistics.mean(r['intact'] for r in rs):.3f} | {statistics.mean(r['word_keep'] for r in rs):.3f} |")
+    systems = [s for s in dict.fromkeys(r["system"] for r in res) if not s.startswith(("identity", "head", "random"))]
+    md = [f"`python bench/instructions_eval.py`, runtime {data['runtime']}, model {data['model']}: "
+          f"{len({r['id'] for r in res})} held-out instructions and warnings (gain floors off unless named):", "",
+          "| system | critical phrases kept | rows intact | word keep |", "|---|---|---|---|"]
+    md += [row(s) for s in systems]
+    report = load("report.json")
+    sets = {d["name"]: d for d in report["datasets"]}
+    qa, heretic = sets.get("kompress_train_split"), sets.get("heretic_train")
+    if qa:
+        o, a = qa["systems"]["whorf"], qa["systems"]["whorf (no override)"]
+        md += ["", f"Q&A held-out rows (`whorf eval`, kompress_train_split, {qa['rows_scored']} rows, runtime "
+               f"{report['runtime']}): with the override, reference-word recall {o['ref_recall']:.3f} at word keep "
+               f"{o['word_keep_rate']:.3f} (the model alone: {a['ref_recall']:.3f} at {a['word_keep_rate']:.3f})"
+               + (f"; heretic rows, the model alone: exact_keep_pct {heretic['systems']['whorf (no override)']['exact_keep_pct']:.3f}"
+                  if heretic else "") + "."]
+    return "\n".join(md) + "\n"
+
+
 # --- speed ----------------------------------------------------------------------------------------------
 
 SPEED_TARGETS = (("default vs the baseline on 10k-token prose", 3.0), ("1k-token output, ms", 80.0),
@@ -256,7 +283,7 @@ def proxy_load(runs: list) -> str:
 FIGURES: dict[str, tuple[str, Callable[[dict], str]]] = {
     "structure": ("structure.json", structure_table), "loghub": ("structure.json", loghub),
     "query": ("query.json", query_figures), "session": ("session.json", session), "proxy": ("session.json", proxy),
-    "heldout": ("report.json", heldout), "session-cost": ("session.json", session_cost),
+    "heldout": ("report.json", heldout), "meaning": ("instructions.json", meaning), "session-cost": ("session.json", session_cost),
     "session-cost-line": ("session.json", session_cost_line), "speed": ("speed.json", speed),
     "gate": ("src/whorf/models/whorf-micro/onnx.json", gate), "proxy-load": ("proxy_load.json", proxy_load),
 }

@@ -87,3 +87,23 @@ def test_shipped_model_was_trained_with_heads_profile_and_router(name):
 
     training = json.loads((shipped(name) / "whorf.json").read_text())["training"]
     assert provenance.stale(training) == [], "rebuild the shipped models with `make model`"
+
+
+ISSUE_INSTRUCTIONS = {  # the sentences a new user found mangled, each with the phrases that carry it
+    "Please do not delete the production database under any circumstances, even if the migration fails.":
+        ["do not delete the production database", "even if the migration fails"],
+    "Do NOT run rm -rf on the build directory before the artifacts have been uploaded to the release bucket.":
+        ["Do NOT run rm -rf on the build directory", "before the artifacts have been uploaded to the release bucket"],
+    "If the health check fails three times in a row, roll back to the previous container image and page the "
+    "on-call engineer.": ["If the health check fails three times in a row", "roll back to the previous container image"],
+}
+
+
+@pytest.mark.parametrize("text", list(ISSUE_INSTRUCTIONS))
+def test_instructions_keep_their_objects_and_conditions_with_the_floors_off(mini, text):
+    """The shipped model and the default profile, the gain floors off (so the model decides): the negated
+    action keeps its object, the condition its clause."""
+    out = mini.compress(text, min_prose_words=0, min_saving_tokens=0, store=False).text
+    for phrase in ISSUE_INSTRUCTIONS[text]:
+        assert phrase in out, out
+    assert mini.compress(text, store=False).text == text  # with the floors on, a short instruction passes whole

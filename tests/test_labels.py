@@ -52,3 +52,10 @@ def test_reference_labels_are_whole_per_phrase_by_majority():
     # phrases: the old server crashed twice | on the night | of the deploy
     labels = label(seg, reference="old server crashed night")
     assert labels.keep == [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]  # 4 of 5 kept; 1 of 3 is no majority
+
+
+def test_labels_follow_the_profile_scopes_a_negation_keeps_its_object():
+    seg = segment("Please do not delete the production database under any circumstances.")
+    keep = label(seg, reference="Please delete").keep  # a reference that drops the negation's object
+    kept = " ".join(w.text for w, k in zip(seg.words, keep) if k)
+    assert "do not delete the production database under any circumstances." in kept

@@ -101,7 +101,7 @@ UNGUARDED_DEFAULT = {
     "key_value": r"\b[\w.-]+=[^\s,;]+",
     "url": r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S+",
     "any_path": r"(?:\.{0,2}/)?[\w.-]+(/[\w.-]+)+|[A-Za-z]:\\\S+",
-    "directive": r"(?i:\b(not|never|no|none|must|only|unless|cannot|can't|don't|doesn't|won't|isn't|aren't|wasn't|shouldn't|mustn't|without)\b)",
+    "directive": r"(?i:(?<![a-z0-9])(not|never|no|none|must|only|unless|cannot|can['’]t|don['’]t|doesn['’]t|won['’]t|isn['’]t|aren['’]t|wasn['’]t|shouldn['’]t|mustn['’]t|without)(?![a-z0-9]))",
 }
 HOSTILE = list("aZf09._-/:=+,;\\é ") + ["://", "0x", "CVE-", "not", "Error", "-W", "..", "\n"]
 

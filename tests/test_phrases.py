@@ -86,3 +86,29 @@ def test_the_saving_floor_keeps_prose_whose_deletions_would_save_little(tiny_com
     floored = tiny_compressor.compress(text, store=False, min_prose_words=0, min_saving_tokens=saved + 1)
     assert floored.text == text and "min_saving_tokens" in floored.stats.passthrough
     assert tiny_compressor.compress(text, store=False, min_prose_words=0, min_saving_tokens=max(1, saved - 1)).text == cut.text
+
+
+def test_the_floor_options_are_checked_when_built():
+    from whorf.config import CompressOptions
+
+    for bad in (-1, 2.5, "40", None, True):
+        with pytest.raises(ValueError, match="min_saving_tokens"):
+            CompressOptions(min_saving_tokens=bad)
+        with pytest.raises(ValueError, match="min_prose_words"):
+            CompressOptions(min_prose_words=bad)
+
+
+def test_clause_ends_are_one_definition_for_chunks_and_scopes():
+    from whorf.patterns import load_profile
+
+    profile = load_profile("default")
+    cases = {  # the scope stops at the sentence's end whatever closes it; "e.g." and a curly apostrophe are no end
+        "**Do not delete the production database.** The quarterly report is due on Friday.": 6,
+        "Don\u2019t delete the production database. The report is due.": 5,
+        "_Never_ delete the production database. The report is due.": 5,
+        "Do not restart the core services e.g. the payment gateway. The report is due.": 10,
+        "The deploy job aborts the whole release if the migration step fails. The cache is warm.": 12,
+    }
+    for text, n in cases.items():
+        seg = segment(text)
+        assert profile.must_keep(seg.words, text) == [True] * n + [False] * (len(seg.words) - n), text

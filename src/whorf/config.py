@@ -127,6 +127,10 @@ class CompressOptions:
             raise ValueError(f"rate must be in (0, 1], not {self.rate}")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], not {self.threshold}")
+        for name in ("min_prose_words", "min_saving_tokens"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0 (0: off), not {value!r}")
         for name in ("budget_tokens", "query_budget_tokens"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or value < 1):

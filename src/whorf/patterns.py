@@ -9,13 +9,15 @@ own (the search stops at the first match). ``matches`` lists what a search over 
 the units of the seed's exact_keep_pct; since no pattern matches whitespace, its matches lie inside
 words. A profile's ``scope`` extends a pattern to the words after a match on the same line: a number keeps
 that many words; ``"after"`` keeps the words through the end of the clause (the first word that ends in
-``,`` ``;`` ``:`` ``.`` ``!`` or ``?``, at most ``MAX_CLAUSE`` words); ``"clause"`` keeps the whole clause, back
-to its start too ("This endpoint is not idempotent": what is negated comes before the negation). ``default`` keeps a negation or a
+``,`` ``;`` ``:`` ``.`` ``!`` ``?``, an ellipsis or a dash, as ``whorf.phrases.ends_clause`` says; at most
+``MAX_CLAUSE`` words a clause, two clauses for a sentence-opening condition); ``"clause"`` keeps the whole
+clause, back to its start too (at most ``MAX_CLAUSE`` words back) ("This endpoint is not idempotent": what is negated comes before the negation). ``default`` keeps a negation or a
 prohibition with what it negates, a condition with what it conditions and a sentence-opening imperative
 with its object, so "do not delete the production database" cannot come out as "do not delete the", nor
 "if the migration fails" as "if fails". ``scope_patterns`` only open scopes (a condition word is not a fact
 exact_keep_pct counts); a pattern named in ``sentence_start`` counts only on the first word of a sentence
-(of a line, after ``.`` ``!`` ``?`` ``:`` ``;``, or after "please") and must match at the word's start:
+(of a line, after ``.`` ``!`` ``?`` ``:`` ``;`` or a list marker, or after "please", "then", "next",
+"finally"...) and must match at the word's start:
 "Run the migration" is an imperative, "a dry run" is not.
 
 Bounded scanning. A regular expression that scans a run of characters from every start position takes
@@ -40,7 +42,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from whorf.phrases import is_function
+from whorf.phrases import ends_clause, ends_sentence, is_function
 from whorf.segment import Word
 
 BUILTIN_PROFILES = ("seed", "default")
@@ -49,9 +51,10 @@ OVERLAP = 64
 MAX_WORD = 4096  # of a longer word, only the first and last MAX_WORD // 2 characters are searched
 _RUN = re.compile(r"\S+")  # a word: what segmentation calls one
 MAX_CLAUSE = 12  # a "clause" scope keeps at most this many words after its match
-_CLAUSE_END = re.compile(r"[,;:.!?][\"')\]]*$")
-_SENTENCE_END = re.compile(r"[.!?:][\"')\]]*$")
-_BULLETS = frozenset({"-", "*", "+", "\u2022", ">"})
+_BULLETS = re.compile(r"^([-*+>\u2022]|\(?(\d{1,3}|[a-zA-Z])[.)])$")  # "-", "1.", "2)", "(a)"
+# words after which a sentence still opens: "Please run ...", "Then delete ...", "Finally, restart ..."
+_LEADS = frozenset({"please", "then", "next", "now", "first", "finally", "also", "so", "and", "or", "instead"})
+_CLOSING = "\"')]*_`\u2019\u201d\u00bb"
 Scope = int | str  # a number of words, "after" (the rest of the clause) or "clause" (all of it)
 
 
@@ -102,25 +105,24 @@ def _keep_scope(words: Sequence[Word], text: str, flags: list[bool], i: int, n: 
         return
     j = i - 1  # back to the clause's start: "This endpoint is not idempotent" keeps what is not idempotent
     while n == "clause" and j >= 0 and j >= i - MAX_CLAUSE and words[j].line == words[i].line \
-            and not _CLAUSE_END.search(_text(words[j], text)):
+            and not ends_clause(words[j].text):
         flags[j] = True
         j -= 1
     opens = _opens_sentence(words, text, i) or (i > 0 and is_function(words[i - 1].text)
                                                  and _opens_sentence(words, text, i - 1))  # "In case", "Even if"
     clauses = 2 if opens else 1
-    if _CLAUSE_END.search(_text(words[i], text)):
+    if ends_clause(words[i].text):
         return  # the match ends its clause ("no.")
     j = i + 1
     while clauses and j < len(words) and j <= i + MAX_CLAUSE * 2 and words[j].line == words[i].line:
         flags[j] = True
-        end = _CLAUSE_END.search(_text(words[j], text))
-        if end:
-            clauses = clauses - 1 if end.group().startswith(",") else 0
+        if ends_clause(words[j].text):
+            clauses = clauses - 1 if words[j].text.rstrip(_CLOSING).endswith(",") else 0
         j += 1
 
 
 def _opens_sentence(words: Sequence[Word], text: str, i: int) -> bool:
-    return i == 0 or words[i - 1].line != words[i].line or bool(_SENTENCE_END.search(_text(words[i - 1], text)))
+    return i == 0 or words[i - 1].line != words[i].line or ends_sentence(words[i - 1].text)
 
 
 def _at_sentence_start(regex: re.Pattern[str], words: Sequence[Word], text: str) -> list[bool]:
@@ -128,9 +130,12 @@ def _at_sentence_start(regex: re.Pattern[str], words: Sequence[Word], text: str)
     out = []
     for i, w in enumerate(words):
         prev = words[i - 1] if i else None
-        if prev is not None and prev.line == w.line and prev.text.lower().strip(",") == "please":
-            prev = words[i - 2] if i > 1 else None
-        opens = prev is None or prev.line != w.line or _SENTENCE_END.search(prev.text) or prev.text.endswith(";") or prev.text in _BULLETS
+        back = i - 1
+        while prev is not None and prev.line == w.line and prev.text.lower().strip(",") in _LEADS and back > i - 3:
+            back -= 1
+            prev = words[back] if back >= 0 else None
+        opens = (prev is None or prev.line != w.line or ends_sentence(prev.text) or prev.text.endswith(";")
+                 or _BULLETS.match(prev.text))
         out.append(bool(opens) and regex.match(text, w.start, w.end) is not None)
     return out
 

@@ -4,7 +4,7 @@ A chink-and-chunk chunker (Liberman and Church's rule for phrasing English text 
 phrase is a run of function words (the chinks: articles, pronouns, prepositions, conjunctions,
 auxiliaries, negations) followed by the content words after them (the chunk). A new phrase starts at a
 function word that follows a content word, after a word that ends a clause (``,`` ``;`` ``:`` ``.``
-``!`` ``?``), at each new line and after ``MAX_PHRASE`` words. So
+``!`` ``?``, an ellipsis or a dash, before closing quotes or emphasis; not ``e.g.``), at each new line and after ``MAX_PHRASE`` words. So
 
     Please | do not delete | the production database | under any circumstances, | even if the migration fails.
 
@@ -28,11 +28,14 @@ import numpy as np
 
 from whorf.segment import Word
 
-PHRASES_VERSION = 1
+PHRASES_VERSION = 2
 MAX_PHRASE = 8  # words: a longer run without a function word (a list, an identifier soup) is cut here
 
-_END = re.compile(r"[,;:.!?][\"')\]*_`]*$")
-_STRIP = "\"'`*_([{<>}])"
+_CLOSERS = "\"')\\]*_`\u2019\u201d\u00bb"  # what may follow a clause's punctuation: quotes, brackets, emphasis
+_CLAUSE_END = re.compile(f"[,;:.!?\u2026\u2014\u2013][{_CLOSERS}]*$")
+_SENTENCE_END = re.compile(f"[.!?:\u2026][{_CLOSERS}]*$")
+_ABBREVIATION = re.compile(r"(?i)^[(\[]?(e\.g|i\.e|vs|cf|approx|incl)\.,?$")  # "e.g." ends no clause
+_STRIP = "\"'`*_([{<>}])\u2018\u2019\u201c\u201d"
 
 # Closed classes of English, lowercase: what a phrase opens with.
 FUNCTION_WORDS = frozenset("""
@@ -55,8 +58,19 @@ there here how why
 
 
 def key(word: str) -> str:
-    """The lookup form of a word: lowercase, surrounding quotes, brackets and clause punctuation off."""
-    return word.lower().strip(_STRIP).rstrip(",;:.!?").strip(_STRIP)
+    """The lookup form of a word: lowercase, typographic apostrophes as ``'``, surrounding quotes, brackets
+    and clause punctuation off."""
+    return word.lower().replace("\u2019", "'").strip(_STRIP).rstrip(",;:.!?").strip(_STRIP)
+
+
+def ends_clause(word: str) -> bool:
+    """Whether ``word`` ends its clause: it ends in ``,`` ``;`` ``:`` ``.`` ``!`` ``?`` an ellipsis or a dash,
+    perhaps followed by closing quotes, brackets or emphasis (``done.**``), and is no abbreviation (``e.g.``)."""
+    return bool(_CLAUSE_END.search(word)) and not _ABBREVIATION.match(word)
+
+
+def ends_sentence(word: str) -> bool:
+    return bool(_SENTENCE_END.search(word)) and not _ABBREVIATION.match(word)
 
 
 def is_function(word: str) -> bool:
@@ -72,7 +86,7 @@ def chunk(words: Sequence[Word]) -> np.ndarray:
     for i, word in enumerate(words):
         function = is_function(word.text)
         if prev is not None and (
-            word.line != prev.line or _END.search(prev.text) or size >= MAX_PHRASE or (function and not prev_function)
+            word.line != prev.line or ends_clause(prev.text) or size >= MAX_PHRASE or (function and not prev_function)
         ):
             phrase += 1
             size = 0
