@@ -43,8 +43,9 @@ def test_a_must_keep_word_keeps_its_whole_phrase_and_rate_mode_takes_whole_phras
     assert decide(scores, must, threshold=0.5, phrases=ids).tolist() == [True] * 3 + [False] * 6
     must[5] = True  # "database"
     assert decide(scores, must, threshold=0.5, phrases=ids).tolist() == [True] * 6 + [False] * 3
-    keep = decide(scores, [False] * 9, rate=0.4, phrases=ids)  # 4 of 9 words: the first phrase and a whole other
-    assert keep.tolist() == [True] * 6 + [False] * 3
+    # 4 of 9 words: the best phrase (3 words); a second whole one would overshoot more than it helps
+    assert decide(scores, [False] * 9, rate=0.4, phrases=ids).tolist() == [True] * 3 + [False] * 6
+    assert decide(scores, [False] * 9, rate=0.6, phrases=ids).tolist() == [True] * 6 + [False] * 3  # 5: six is nearer
 
 
 WORDS = sorted(FUNCTION_WORDS)[:40] + ["database", "deploy", "server", "the", "rollback", "/var/log/app.log",

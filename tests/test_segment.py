@@ -50,7 +50,14 @@ def test_keep_all_preserves_indentation_separators_and_line_endings():
     text = "def f(x):\n    return  x\t+ 1\r\n\n  end"
     seg = segment(text)
     out = rebuild(seg, [True] * len(seg.words))
-    assert out == "def f(x):\n    return  x\t+ 1\r\n  end"  # the blank line has no kept word
+    assert out == text  # blank lines included: they are the paragraph breaks
+
+
+def test_blank_lines_between_kept_lines_stay_and_runs_around_a_dropped_paragraph_merge():
+    seg = segment("A a\n\nB b\n\n\nC c\n")
+    assert rebuild(seg, [1, 1, 0, 0, 1, 1]) == "A a\n\n\nC c\n"  # the run nearest the next kept line
+    assert rebuild(seg, [1, 1, 1, 1, 0, 0]) == "A a\n\nB b\n"  # nothing kept after: no trailing blanks
+    assert rebuild(seg, [0, 0, 1, 1, 1, 1]) == "B b\n\n\nC c\n"  # nor leading ones
 
 
 def test_dropped_words_join_neighbours_with_one_space_and_keep_indentation():

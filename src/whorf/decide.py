@@ -2,7 +2,8 @@
 
 Given phrases (``whorf.phrases.chunk``), the decision is made per phrase: a phrase is kept when its mean
 word score passes, a must-keep word forces its whole phrase, and under a target rate the best phrases are
-taken until the budget is reached (the last one whole). No phrase comes out cut.
+taken while each brings the kept count nearer the budget (so it lands within half a phrase of it, forced
+phrases aside). No phrase comes out cut.
 """
 
 from __future__ import annotations
@@ -48,12 +49,32 @@ def decide(
 ) -> np.ndarray:
     """Keep decisions for one text's words; ``phrases`` (a phrase id per word) makes them per phrase."""
     forced = np.asarray(must_keep, dtype=bool) if override else None
-    if phrases is not None and len(scores):
-        scores = chunks.pooled(scores, phrases)
-        forced = chunks.whole(forced, phrases) if forced is not None else None
-    if rate is not None:
-        keep = by_rate(scores, rate, forced)
-    else:
+    if phrases is None or not len(scores):
+        if rate is not None:
+            return by_rate(scores, rate, forced)
         keep = by_threshold(scores, threshold)
-        keep = keep | forced if forced is not None else keep
-    return chunks.whole(keep, phrases) if phrases is not None and len(scores) else keep
+        return keep | forced if forced is not None else keep
+    pooled = chunks.pooled(scores, phrases)
+    forced = chunks.whole(forced, phrases) if forced is not None else np.zeros(len(scores), dtype=bool)
+    if rate is not None:
+        return phrases_by_rate(pooled, phrases, rate, forced)
+    return by_threshold(pooled, threshold) | forced
+
+
+def phrases_by_rate(pooled: np.ndarray, phrases: np.ndarray, rate: float, forced: np.ndarray) -> np.ndarray:
+    """Whole phrases, best pooled score first, while the kept words stay nearest ``round(rate * n)``: a
+    phrase goes in when it brings the count closer to the budget (forced phrases always)."""
+    n = len(pooled)
+    budget = min(n, max(0, math.floor(rate * n + 0.5)))
+    keep = forced.copy()
+    kept = int(keep.sum())
+    spans = chunks.spans(phrases)
+    order = sorted(range(len(spans)), key=lambda p: -float(pooled[spans[p][0]]))  # stable: earlier first on ties
+    for p in order:
+        a, b = spans[p]
+        if keep[a] or kept >= budget:
+            continue
+        if abs(kept + (b - a) - budget) < abs(kept - budget):
+            keep[a:b] = True
+            kept += b - a
+    return keep

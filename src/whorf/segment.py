@@ -61,7 +61,8 @@ def rebuild(seg: Segmented, keep: Sequence[bool], drop_marker: str | None = None
 
     Adjacent kept words are joined with their original separator, non-adjacent ones with one space
     (or `` <marker> `` when ``drop_marker`` is set). A line with no kept word disappears; a kept line
-    keeps its leading indentation and its original line ending.
+    keeps its leading indentation and its original line ending. Blank lines between kept lines stay (the
+    paragraph breaks: the run nearest the next kept line, when lines between were dropped).
     """
     if len(keep) != len(seg.words):
         raise ValueError(f"keep has {len(keep)} decisions for {len(seg.words)} words")
@@ -74,10 +75,19 @@ def rebuild(seg: Segmented, keep: Sequence[bool], drop_marker: str | None = None
     first_word_of_line: dict[int, int] = {}
     for i, word in enumerate(seg.words):
         first_word_of_line.setdefault(word.line, i)
+    pending: list[str] = []  # the blank lines before the next kept line (a paragraph break)
+    dropped = any_dropped = False
     for number, line in enumerate(seg.lines):
         kept = by_line.get(number)
         if not kept:
+            if number not in first_word_of_line:  # a blank line
+                pending, dropped = ([] if dropped else pending) + [text[line.start:line.end] + line.ending], False
+            else:
+                dropped = any_dropped = True
             continue
+        if out or not any_dropped:
+            out.extend(pending)
+        pending, dropped = [], False
         first = seg.words[first_word_of_line[number]]
         parts = [text[line.start:first.start]]  # leading indentation
         prev = None
@@ -92,6 +102,8 @@ def rebuild(seg: Segmented, keep: Sequence[bool], drop_marker: str | None = None
             prev = i
         out.append("".join(parts))
         out.append(line.ending)
+    if out and not dropped:  # blank lines after the last line, when it was kept
+        out.extend(pending)
     result = "".join(out)
     # The last kept line may not have been the last line: do not leave a dangling line ending
     # that the input did not have after that content.
