@@ -185,8 +185,9 @@ def page(report: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "eval" / "instructions.json")
+    parser.add_argument("--model", default="whorf-micro", help="model name or directory")
     args = parser.parse_args()
-    comp = Compressor()
+    comp = Compressor(args.model)
     data = rows()
     outs, chosen = outputs(comp, data)
     report = {"runtime": comp.runtime.name, "model": comp.model_id, "rows": len(data), "threshold": chosen,
