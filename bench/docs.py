@@ -220,6 +220,9 @@ def meaning(data: dict) -> str:
           f"{len({r['id'] for r in res})} held-out instructions and warnings (gain floors off unless named):", "",
           "| system | critical phrases kept | rows intact | word keep |", "|---|---|---|---|"]
     md += [row(s) for s in systems]
+    from instructions_eval import chunker_lines
+
+    md += chunker_lines()
     report = load("report.json")
     sets = {d["name"]: d for d in report["datasets"]}
     qa, heretic = sets.get("kompress_train_split"), sets.get("heretic_train")

@@ -174,12 +174,26 @@ def page(report: dict) -> str:
            f"The chunker against the hand-marked phrases (all {report['rows']} rows): {b['on_boundaries']} of "
            f"{b['phrases']} critical phrases ({b['on_boundaries'] / max(1, b['phrases']):.1%}) begin and end on its phrase "
            "boundaries, so keeping or dropping whole chunker phrases can keep them whole."]
+    md += chunker_lines()
     kinds = sorted({r["kind"] for r in res})
     md += ["", "Rows intact per kind:", "", "| system | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
     for s in systems:
         cells = [f"{statistics.mean(r['intact'] for r in res if r['system'] == s and r['kind'] == k):.2f}" for k in kinds]
         md.append(f"| {s} | " + " | ".join(cells) + " |")
     return "\n".join(md) + "\n"
+
+
+def chunker_lines() -> list[str]:
+    """The chunker against a trained tagger's noun phrases (docs/eval/chunker.json, bench/chunker_agreement.py)."""
+    path = ROOT / "docs" / "eval" / "chunker.json"
+    if not path.exists():
+        return []
+    c = json.loads(path.read_text())
+    cells = "; ".join(f"{name}: {s['inside_one_unit']:.1%} (units of {s['mean_unit_words']:.1f} words on average)"
+                      for name, s in c["systems"].items())
+    return ["", f"Against a trained tagger (`bench/chunker_agreement.py`: {c['reference']}; {c['noun_phrases']} noun "
+            f"phrases of {c['texts']} texts, instructions and Q&A validation rows), the share of noun phrases that lie "
+            f"inside one unit, so that a decision per unit keeps or drops them whole: {cells}."]
 
 
 def main() -> None:

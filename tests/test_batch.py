@@ -98,7 +98,8 @@ def test_label_rows_read_back_as_training_data(tmp_path):
     assert len(lines) == 3 and lines[1]["line"] == 2 and "error" in lines[1] and "error" in lines[2]
     good, report = datasets.read(parts[0])
     assert len(good) == 1 and good[0].kind == "labels" and len(report.skipped) == 2
-    assert lines[0]["tokens"][1] == "quick" and lines[0]["labels"][1] == 0 and lines[0]["labels"][3] == 1
+    # whole phrases: "The quick brown fox jumps" (2 of 5 in the reference) | "over the lazy dog" (2 of 4) | ...
+    assert lines[0]["tokens"][1] == "quick" and lines[0]["labels"][:5] == [0] * 5 and lines[0]["labels"][5:9] == [1] * 4
 
 
 def test_pair_log_and_parquet_sources(tmp_path):

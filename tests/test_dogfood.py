@@ -43,9 +43,11 @@ def test_pairs_to_registered_model_with_provenance(tiny_bert, tmp_path):
     run(cfg, log=lines.append)
     assert sum("outputs are current, skipped" in line for line in lines) == 4
 
-    strict = DogfoodConfig(**{**cfg.__dict__, "out": str(tmp_path / "strict"), "tolerance": 0.0, "baseline": "whorf-mini"})
+    untrained = config(tiny_bert, "", epochs=1, held_out_pct=10, validation_pct=10, lr=0.0, head_lr=0.0)
+    strict = DogfoodConfig(**{**cfg.__dict__, "out": str(tmp_path / "strict"), "tolerance": 0.0, "baseline": "whorf-mini",
+                              "train": untrained})
     result = run(strict, log=lines.append)
     gate = json.loads((tmp_path / "strict" / "gate.json").read_text())
     worse = [m for m in gate["failed"]]
-    assert result["registered"] is None and worse  # a tiny random backbone trained for one epoch loses to whorf-mini
+    assert result["registered"] is None and worse  # a random head that learned nothing (lr 0) loses to whorf-mini
     assert not (tmp_path / "registry" / "strict").exists()

@@ -89,9 +89,10 @@ def test_head_tail_keeps_whole_lines_within_the_budget():
 
 
 def test_keep_rate_matches_the_compressor_stats(tiny_compressor):
-    prose = ("The deployment of the service was not finished because the worker was killed with SIGKILL after "
-             "the timeout of 30 seconds, so please check the logs in /var/log/app before you retry it again.")
-    r = tiny_compressor.compress(prose, rate=0.4, domain="prose", min_prose_words=0)
+    # no negation, condition or imperative: their clauses would all be must-keep, and nothing left to decide
+    prose = ("The deployment of the service stopped early because the worker was killed with SIGKILL during "
+             "the rollout of 30 nodes, and the logs in /var/log/app show the reason for the failure in detail.")
+    r = tiny_compressor.compress(prose, rate=0.4, domain="prose", min_prose_words=0, min_saving_tokens=0)
     assert 0 < r.stats.keep_rate < 1
     count = tiny_compressor.scorer.tokens.count
     assert metrics.keep_rate(count, [w.text for w in r.words if w.kept], r.stats.tokens_in) == pytest.approx(r.stats.keep_rate, abs=1e-4)
