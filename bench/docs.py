@@ -210,18 +210,14 @@ def _winners(systems: dict, model: dict) -> str:
 
 def meaning(data: dict) -> str:
     """Instruction phrases kept (instructions.json) beside Q&A reference-word recall (report.json)."""
+    from instructions_eval import chunker_lines, summary_row
+
     res = [r for r in data["results"] if r["split"] == "held-out"]
-    def row(system: str) -> str:
-        rs = [r for r in res if r["system"] == system]
-        return (f"| {system} | {sum(r['phrases_kept'] for r in rs) / sum(r['phrases'] for r in rs):.3f} | "
-                f"{statistics.mean(r['intact'] for r in rs):.3f} | {statistics.mean(r['word_keep'] for r in rs):.3f} |")
     systems = [s for s in dict.fromkeys(r["system"] for r in res) if not s.startswith(("identity", "head", "random"))]
     md = [f"`python bench/instructions_eval.py`, runtime {data['runtime']}, model {data['model']}: "
           f"{len({r['id'] for r in res})} held-out instructions and warnings (gain floors off unless named):", "",
           "| system | critical phrases kept | rows intact | word keep |", "|---|---|---|---|"]
-    md += [row(s) for s in systems]
-    from instructions_eval import chunker_lines
-
+    md += [summary_row(res, s) for s in systems]
     md += chunker_lines()
     report = load("report.json")
     sets = {d["name"]: d for d in report["datasets"]}

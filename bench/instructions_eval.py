@@ -110,12 +110,10 @@ def boundaries(data: list[dict]) -> dict:
     whole = total = 0
     for row in data:
         seg = segment(row["text"])
-        bounds = {seg.words[a].start for a, _ in spans(chunk(seg.words))} | {
-            seg.words[b - 1].end for _, b in spans(chunk(seg.words))}
-        ends = set()
-        for a, b in spans(chunk(seg.words)):  # a phrase ends before its last word's clause punctuation too
-            last = seg.words[b - 1]
-            ends.add(last.start + len(last.text.rstrip(",;:.!?")))
+        units = spans(chunk(seg.words))
+        bounds = {seg.words[a].start for a, _ in units} | {seg.words[b - 1].end for _, b in units}
+        # a phrase ends before its last word's clause punctuation too
+        ends = {seg.words[b - 1].start + len(seg.words[b - 1].text.rstrip(",;:.!?")) for _, b in units}
         for phrase in row["phrases"]:
             at = row["text"].find(phrase)
             if at < 0:
@@ -152,6 +150,13 @@ def measure(data: list[dict], outs: dict[str, list[str]]) -> list[dict]:
     return results
 
 
+def summary_row(results: list[dict], system: str) -> str:
+    """One table row: the share of critical phrases kept, of rows intact, and the mean word keep."""
+    rs = [r for r in results if r["system"] == system]
+    return (f"| {system} | {sum(r['phrases_kept'] for r in rs) / sum(r['phrases'] for r in rs):.3f} | "
+            f"{statistics.mean(r['intact'] for r in rs):.3f} | {statistics.mean(r['word_keep'] for r in rs):.3f} |")
+
+
 def page(report: dict) -> str:
     """docs/eval/instructions.md, from the report alone."""
     res = [r for r in report["results"] if r["split"] == "held-out"]
@@ -162,10 +167,7 @@ def page(report: dict) -> str:
           f"{n_rows} held-out rows of `bench/instructions/instructions.jsonl` ({report['rows']} in all); a phrase "
           "survives when it appears whole in the output, a row is intact when all of its phrases do.", "",
           "| system | critical phrases kept | rows intact | word keep |", "|---|---|---|---|"]
-    for s in systems:
-        rs = [r for r in res if r["system"] == s]
-        md.append(f"| {s} | {sum(r['phrases_kept'] for r in rs) / sum(r['phrases'] for r in rs):.3f} | "
-                  f"{statistics.mean(r['intact'] for r in rs):.3f} | {statistics.mean(r['word_keep'] for r in rs):.3f} |")
+    md += [summary_row(res, s) for s in systems]
     b = report["chunker"]
     md += ["", "The product-path row holds largely by construction: a row under 40 words passes whole (the gain floor). "
            "It shows what the floor costs (its word keep), not what the model can do; the rows above it are the model's "

@@ -27,7 +27,7 @@ def by_rate(scores: np.ndarray, rate: float, forced: np.ndarray | None = None) -
     When the forced words alone exceed the budget they are all kept and nothing else is.
     """
     n = len(scores)
-    budget = min(n, max(0, math.floor(rate * n + 0.5)))
+    budget = _budget(rate, n)
     keep = np.zeros(n, dtype=bool) if forced is None else forced.copy()
     room = budget - int(keep.sum())
     if room > 0:
@@ -36,6 +36,11 @@ def by_rate(scores: np.ndarray, rate: float, forced: np.ndarray | None = None) -
         order = candidates[np.argsort(-scores[candidates], kind="stable")]
         keep[order[:room]] = True
     return keep
+
+
+def _budget(rate: float, n: int) -> int:
+    """How many of ``n`` words a target rate keeps: ``round(rate * n)``, halves up."""
+    return min(n, max(0, math.floor(rate * n + 0.5)))
 
 
 def decide(
@@ -65,7 +70,7 @@ def phrases_by_rate(pooled: np.ndarray, phrases: np.ndarray, rate: float, forced
     """Whole phrases, best pooled score first, while the kept words stay nearest ``round(rate * n)``: a
     phrase goes in when it brings the count closer to the budget (forced phrases always)."""
     n = len(pooled)
-    budget = min(n, max(0, math.floor(rate * n + 0.5)))
+    budget = _budget(rate, n)
     keep = forced.copy()
     kept = int(keep.sum())
     spans = chunks.spans(phrases)

@@ -42,7 +42,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from whorf.phrases import ends_clause, ends_sentence, is_function
+from whorf.phrases import clause_end, ends_clause, ends_sentence, is_function
 from whorf.segment import Word
 
 BUILTIN_PROFILES = ("seed", "default")
@@ -54,7 +54,6 @@ MAX_CLAUSE = 12  # a "clause" scope keeps at most this many words after its matc
 _BULLETS = re.compile(r"^([-*+>\u2022]|\(?(\d{1,3}|[a-zA-Z])[.)])$")  # "-", "1.", "2)", "(a)"
 # words after which a sentence still opens: "Please run ...", "Then delete ...", "Finally, restart ..."
 _LEADS = frozenset({"please", "then", "next", "now", "first", "finally", "also", "so", "and", "or", "instead"})
-_CLOSING = "\"')]*_`\u2019\u201d\u00bb"
 Scope = int | str  # a number of words, "after" (the rest of the clause) or "clause" (all of it)
 
 
@@ -84,7 +83,7 @@ class Profile:
             for i, hit in enumerate(hits):
                 if hit:
                     flags[i] = True
-                    _keep_scope(words, text, flags, i, n)
+                    _keep_scope(words, flags, i, n)
         return flags
 
     def matches(self, text: str) -> list[str]:
@@ -92,7 +91,7 @@ class Profile:
         return [m.group() for m in _scan(self.regex, text) if m.group()]
 
 
-def _keep_scope(words: Sequence[Word], text: str, flags: list[bool], i: int, n: Scope) -> None:
+def _keep_scope(words: Sequence[Word], flags: list[bool], i: int, n: Scope) -> None:
     """Flag the words a match at word ``i`` governs: the next ``n`` of its line, the rest of its clause
     (``"after"``) or all of it (``"clause"``: back to its start too). A clause that opens its sentence and ends
     in a comma ("If the check fails, roll back ...") governs the next clause too: the condition and what it
@@ -108,20 +107,21 @@ def _keep_scope(words: Sequence[Word], text: str, flags: list[bool], i: int, n: 
             and not ends_clause(words[j].text):
         flags[j] = True
         j -= 1
-    opens = _opens_sentence(words, text, i) or (i > 0 and is_function(words[i - 1].text)
-                                                 and _opens_sentence(words, text, i - 1))  # "In case", "Even if"
+    opens = _opens_sentence(words, i) or (i > 0 and is_function(words[i - 1].text)
+                                           and _opens_sentence(words, i - 1))  # "In case", "Even if"
     clauses = 2 if opens else 1
     if ends_clause(words[i].text):
         return  # the match ends its clause ("no.")
     j = i + 1
     while clauses and j < len(words) and j <= i + MAX_CLAUSE * 2 and words[j].line == words[i].line:
         flags[j] = True
-        if ends_clause(words[j].text):
-            clauses = clauses - 1 if words[j].text.rstrip(_CLOSING).endswith(",") else 0
+        end = clause_end(words[j].text)
+        if end:
+            clauses = clauses - 1 if end == "," else 0
         j += 1
 
 
-def _opens_sentence(words: Sequence[Word], text: str, i: int) -> bool:
+def _opens_sentence(words: Sequence[Word], i: int) -> bool:
     return i == 0 or words[i - 1].line != words[i].line or ends_sentence(words[i - 1].text)
 
 
@@ -138,10 +138,6 @@ def _at_sentence_start(regex: re.Pattern[str], words: Sequence[Word], text: str)
                  or _BULLETS.match(prev.text))
         out.append(bool(opens) and regex.match(text, w.start, w.end) is not None)
     return out
-
-
-def _text(word: Word, text: str) -> str:
-    return text[word.start:word.end]
 
 
 def _flag(regex: re.Pattern[str], words: Sequence[Word], text: str) -> list[bool]:

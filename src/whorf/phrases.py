@@ -32,7 +32,7 @@ PHRASES_VERSION = 2
 MAX_PHRASE = 8  # words: a longer run without a function word (a list, an identifier soup) is cut here
 
 _CLOSERS = "\"')\\]*_`\u2019\u201d\u00bb"  # what may follow a clause's punctuation: quotes, brackets, emphasis
-_CLAUSE_END = re.compile(f"[,;:.!?\u2026\u2014\u2013][{_CLOSERS}]*$")
+_CLAUSE_END = re.compile(f"([,;:.!?\u2026\u2014\u2013])[{_CLOSERS}]*$")
 _SENTENCE_END = re.compile(f"[.!?:\u2026][{_CLOSERS}]*$")
 _ABBREVIATION = re.compile(r"(?i)^[(\[]?(e\.g|i\.e|vs|cf|approx|incl)\.,?$")  # "e.g." ends no clause
 _STRIP = "\"'`*_([{<>}])\u2018\u2019\u201c\u201d"
@@ -63,10 +63,16 @@ def key(word: str) -> str:
     return word.lower().replace("\u2019", "'").strip(_STRIP).rstrip(",;:.!?").strip(_STRIP)
 
 
+def clause_end(word: str) -> str:
+    """The mark that ends ``word``'s clause, or "": ``,`` ``;`` ``:`` ``.`` ``!`` ``?`` an ellipsis or a dash at
+    its end, perhaps followed by closing quotes, brackets or emphasis (``done.**``), in a word that is no
+    abbreviation (``e.g.``)."""
+    m = _CLAUSE_END.search(word)
+    return m.group(1) if m and not _ABBREVIATION.match(word) else ""
+
+
 def ends_clause(word: str) -> bool:
-    """Whether ``word`` ends its clause: it ends in ``,`` ``;`` ``:`` ``.`` ``!`` ``?`` an ellipsis or a dash,
-    perhaps followed by closing quotes, brackets or emphasis (``done.**``), and is no abbreviation (``e.g.``)."""
-    return bool(_CLAUSE_END.search(word)) and not _ABBREVIATION.match(word)
+    return bool(clause_end(word))
 
 
 def ends_sentence(word: str) -> bool:
