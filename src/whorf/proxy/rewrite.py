@@ -23,8 +23,8 @@ Path = tuple  # keys and indices from the body's root to one string value
 @dataclass
 class Slot:
     """One tool output: its text, the tool that produced it, where it sits in the body, and the agent's
-    intent when it called the tool (the query: the last user text, the assistant's text before the call,
-    the tool's name and input)."""
+    intent when it called the tool (the query: the last user text and the assistant's text before the call,
+    less every word of the tool's name and input: a command's own words are not evidence of what matters)."""
 
     text: str
     tool: str | None
@@ -42,6 +42,18 @@ def _query(*parts: Any) -> str | None:
     except RecursionError:  # a tool input nested beyond reason: no intent from it
         text = " ".join(p for p in parts if isinstance(p, str))
     return text[-MAX_QUERY_CHARS:] or None
+
+
+def _intent(asked: str | None, command: str | None) -> str | None:
+    """What the user and the assistant asked, without the words of the tool call itself: the command chose
+    its output, so its own words say nothing about which part of that output matters."""
+    if not asked:
+        return None
+    from whorf.structure.relevance import terms
+
+    given = set(terms(command or ""))
+    kept = [w for w in asked.split() if not given.intersection(terms(w))]
+    return " ".join(kept) or None
 
 
 def _words_of(value: Any) -> str:
@@ -106,7 +118,7 @@ class _Calls:
 
     def add(self, call_id: Any, tool: Any, said: str, arguments: Any) -> None:
         if isinstance(call_id, str):
-            self.calls[call_id] = (_name(tool), _query(self.user, said, tool, arguments))
+            self.calls[call_id] = (_name(tool), _intent(_query(self.user, said), _query(tool, arguments)))
 
     def of(self, call_id: Any) -> tuple[str | None, str | None]:
         return self.calls.get(call_id, (None, None)) if isinstance(call_id, str) else (None, None)

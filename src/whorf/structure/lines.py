@@ -2,7 +2,7 @@
 
 Every structure whose unit is a line (logs, tables, listings, search results, diffs, diagnostics) decides
 a keep flag per line, then :func:`collapse` turns the flags into a plan. A run is only replaced by a marker
-when the marker is shorter than what it replaces; otherwise its lines stay, so the output is never longer
+when the marker pays for itself (``markers.pays``: at most two thirds of the run's o200k tokens); otherwise its lines stay, so the output is never longer
 than the input and nothing is cut or fused.
 """
 
@@ -82,7 +82,7 @@ def _omit_run(text: str, lines: Sequence[Line], run: list[int], plan: Plan, desc
     indent = re.match(r"[ \t]*", first.text).group() if unit in ("frame",) else ""
     marker = markers.line_marker(len(run), unit, handle_of(original), adjective=adjective, varying=varying,
                                  indent=indent, detail=rest[0] if rest else None)
-    if len(run) < min_run or len(marker) + len(ending) >= len(original):
+    if len(run) < min_run or not markers.pays(marker + ending, original):
         plan.pieces.append(Piece(first.start, last.stop, "keep"))
         return
     plan.pieces.append(Piece(first.start, last.stop, "marker", marker + ending))

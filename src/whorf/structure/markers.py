@@ -3,9 +3,14 @@
 Line-shaped outputs (logs, tables, listings, search results, diffs, diagnostics) get a marker line in place
 of each run of omitted lines::
 
-    [... 37 similar lines omitted; whorf:1f2e3d4c5b6a ...]
-    [... 12 similar lines omitted, varying: 1201..1240, 12 distinct; whorf:1f2e3d4c5b6a ...]
-    [... 40 more paths omitted, under src/whorf/; whorf:1f2e3d4c5b6a ...]
+    [37 similar lines omitted; whorf:1f2e3d4c5b6a]
+    [12 similar lines omitted, varying: 1201..1240, 12 distinct; whorf:1f2e3d4c5b6a]
+    [40 more paths omitted, under src/whorf/; whorf:1f2e3d4c5b6a]
+
+A marker says how many units it stands for, what varied among them (at most two fields) and the handle,
+in as few tokens as that takes; a run is collapsed only when its marker pays for itself
+(:func:`pays`: it costs at most two thirds of the o200k tokens of the lines it replaces).
+The older, longer form (``[... 37 similar lines omitted; whorf:... ...]``) is still recognised.
 
 JSON arrays get a marker element in place of each run of omitted items (the document stays JSON)::
 
@@ -25,7 +30,8 @@ UNITS = {"line": ("line", "lines"), "row": ("row", "rows"), "item": ("item", "it
          "path": ("path", "paths"), "commit": ("commit", "commits")}
 
 # What a marker line looks like; used by tests and by anyone stripping markers from the output.
-MARKER_LINE = re.compile(r"^\s*\[\.\.\. (\d+) (?:[\w-]+ )?(\w+) omitted(?:, [^\n]*)?; (whorf:[0-9a-f]{8,}) \.\.\.\]$")
+MARKER_LINE = re.compile(
+    r"^\s*\[(?:\.\.\. )?(\d+) (?:[\w-]+ )?(\w+) omitted(?:, [^\n]*)?; (whorf:[0-9a-f]{8,})(?: \.\.\.)?\]$")
 HANDLE = re.compile(r"whorf:[0-9a-f]{8,}")
 JSON_MARKER = re.compile(r'\{"whorf_omitted": \d+, (?:"shared": \{.*?\}, )?"handle": "whorf:[0-9a-f]{8,}"\},?')
 JSON_KEY = "whorf_omitted"
@@ -38,7 +44,17 @@ def line_marker(count: int, unit: str, handle: str, *, adjective: str = "similar
     noun = one if count == 1 else many
     extra = (f", varying: {', '.join(varying)}" if varying else "") + (f", {detail}" if detail else "")
     lead = f"{adjective} " if adjective else ""
-    return f"{indent}[... {count} {lead}{noun} omitted{extra}; {handle} ...]"
+    return f"{indent}[{count} {lead}{noun} omitted{extra}; {handle}]"
+
+
+PAYS = 2 / 3  # a marker may cost at most this share of the tokens of what it replaces
+
+
+def pays(marker: str, original: str) -> bool:
+    """Whether ``marker`` costs clearly fewer o200k tokens than ``original`` (at most two thirds)."""
+    from whorf import tokens
+
+    return tokens.count(marker) <= PAYS * tokens.count(original)
 
 
 def json_marker(count: int, handle: str, shared: dict) -> dict:

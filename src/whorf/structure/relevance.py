@@ -4,7 +4,11 @@ BM25 (Okapi, k1 = 1.2, b = 0.75) over the units of one output, with identifier s
 ``log_compressor``, ``LogCompressor`` and ``log-compressor`` all give the terms ``log`` and ``compressor``
 (and the whole identifier, lower-cased, as a term of its own); words of other scripts count too (``机密``).
 Latin words of one or two letters and a short list of English function words are not terms, nor is a query term that occurs in more than half of the units
-(it tells none apart). A query with no term in any unit scores every unit 0, which is
+(it tells none apart). Over the normal budget every term reorders what goes. A query narrows an output
+below the normal budget (the query budget) only through its *specific* terms (``specific``, ``mentions``:
+from words shaped like an identifier, a path, a version, a number, an all-caps name, or in a script
+without case); a plain word such as "run" or "installed" is in most outputs and is no evidence that
+some units matter more than the rest. A query with no term in any unit scores every unit 0, which is
 the same as no query: the budget then decides exactly as without one.
 """
 
@@ -41,9 +45,24 @@ def terms(text: str) -> list[str]:
     return out
 
 
+_SPECIFIC = re.compile(r"\d|[^\x00-\x7f]|\w[_./:\\-]\w|[a-z][A-Z]|^[A-Z]{2,}$")
+
+
+def specific(query: str | None) -> set[str]:
+    """The query's terms that can single units out: those of a word shaped like an identifier, a path, a
+    version or a number (``log_compressor``, ``src/app.py``, ``2.31.0``, ``LogCompressor``, ``E4021``,
+    ``SIGILL``) or in a script without letter case (``机密``). Plain words ("run", "packages", "installed",
+    "the") are not: most outputs share them, so they are no evidence of which units matter."""
+    out: set[str] = set()
+    for m in _WORD.finditer((query or "")[:20_000]):
+        if _SPECIFIC.search(m.group()):
+            out.update(terms(m.group()))
+    return out
+
+
 def mentions(text: str, query: str | None) -> bool:
-    """Whether one of ``query``'s terms occurs in ``text``."""
-    wanted = set(terms(query or ""))
+    """Whether one of ``query``'s specific terms occurs in ``text``."""
+    wanted = specific(query)
     return bool(wanted) and any(t in wanted for t in terms(text))
 
 

@@ -102,7 +102,7 @@ def _categorical_outliers(texts: list[str], members: list[int]) -> list[int]:
     return sorted(keep)
 
 
-def varying(lines: Sequence[str], limit: int = 3) -> list[str] | None:
+def varying(lines: Sequence[str], limit: int = 2) -> list[str] | None:
     """What varies across lines of one key: per position a numeric range (``1201..1240``) or a count of
     distinct values (``34 distinct``); None when the lines do not split into the same tokens."""
     split = [_TOKEN.findall(ln[:MAX_KEY_LINE]) for ln in lines]
@@ -127,7 +127,18 @@ def _describe(values: list[str]) -> str:
     except ValueError:
         shapes = {re.sub(r"\d", "0", v) for v in values}
         if len(shapes) == 1 and _VARIABLE.match(values[0]):  # times and dates of one format
-            return f"{min(values)}..{max(values)}"
+            return _span(min(values), max(values))
         return f"{len(values)} distinct"
     fmt = (lambda x: str(int(x))) if all(n.is_integer() for n in nums) else (lambda x: f"{x:g}")
-    return f"{fmt(min(nums))}{unit}..{fmt(max(nums))}{unit}"
+    return f"{fmt(min(nums))}..{fmt(max(nums))}{unit}"
+
+
+def _span(low: str, high: str) -> str:
+    """``low..high`` with the fields ``high`` shares with ``low`` left out: ``14:02:20..25``."""
+    cut = 0
+    for i, (a, b) in enumerate(zip(low, high)):
+        if a != b:
+            break
+        if not a.isdigit():
+            cut = i + 1
+    return f"{low}..{high[cut:]}"
