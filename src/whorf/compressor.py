@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from whorf import domain as domains
+from whorf import envelopes
 from whorf import light, registry, runtime as runtimes
 from whorf.config import CompressOptions, ModelConfig
 from whorf.decide import decide
@@ -26,7 +27,7 @@ from whorf.scoring import Scorer
 from whorf.segment import Segmented, rebuild, segment
 from whorf import structure
 from whorf.structure import budget as budgets, relevance
-from whorf.structure.plan import Plan, whole
+from whorf.structure.plan import Plan, enveloped, whole
 from whorf.store import Store
 from whorf.textio import decode, has_surrogates
 
@@ -128,8 +129,12 @@ class Compressor:
             if reason:
                 results[i] = self._passthrough(text, reason, opts)
                 continue
-            dom = domains.normalize(opts.domain) or domains.route(text)
-            plan, floor = _plan(text, dom, queries[i] if queries is not None else opts.query, budget, opts)
+            wrapped = envelopes.split(text) if opts.structure else None
+            body = wrapped.body if wrapped else text
+            dom = domains.normalize(opts.domain) or domains.route(body)
+            plan, floor = _plan(body, dom, queries[i] if queries is not None else opts.query, budget, opts)
+            if wrapped:  # the agent's header goes back byte for byte; the body was decided by its own shape
+                plan = enveloped(plan, wrapped.header)
             if floor:
                 floors[i] = floor
             parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]

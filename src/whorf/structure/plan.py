@@ -13,7 +13,7 @@ handles; ``notes`` say what was decided and why, for ``whorf explain``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from whorf.store import handle_of
@@ -70,3 +70,12 @@ def whole(text: str, structure: str, kind: Kind) -> Plan:
 
 def omission(original: str, unit: str, count: int, line: int, start: int) -> Omission:
     return Omission(handle_of(original), unit, count, line, original, start)
+
+
+def enveloped(plan: Plan, header: str) -> Plan:
+    """``plan`` (of a body) moved behind ``header``, which is kept byte for byte: the plan of header + body."""
+    at, lines = len(header), header.count("\n")
+    pieces = [Piece(0, at, "keep")] + [replace(p, start=p.start + at, end=p.end + at) for p in plan.pieces]
+    omissions = [replace(o, line=o.line + lines, start=o.start + at) for o in plan.omissions]
+    notes = [replace(n, line=n.line + lines) for n in plan.notes]
+    return Plan(plan.structure, pieces, omissions, notes, plan.matched)
