@@ -241,7 +241,10 @@ def test_real_ray_cluster_by_address(tmp_path):
         summary = json.loads(result.stdout)
         assert summary["mode"] == "ray" and summary["rows_out"] == src.read_bytes().count(b"\n")
         run(BatchConfig("compress", [str(src)], str(tmp_path / "local"), local=True, shard_rows=8))
-        assert outputs(tmp_path / "out") == outputs(tmp_path / "local")
+        a, b = outputs(tmp_path / "out"), outputs(tmp_path / "local")
+        if a != b:
+            diff = [(x, y) for x, y in zip(a.splitlines(), b.splitlines()) if x != y][:1]
+            raise AssertionError(diff)
     finally:
         stop_cluster(temp)
         shutil.rmtree(temp, ignore_errors=True)

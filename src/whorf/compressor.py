@@ -225,7 +225,7 @@ class Compressor:
         if floor and not plan.changed:
             stats.passthrough = floor
         return Compressed(result_text, decisions, stats,
-                          original=text, markers=[Marker(o.handle, o.unit, o.count, o.line) for o in plan.omissions],
+                          original=text, markers=[Marker(o.handle, o.unit, o.count, o.line, o.reason) for o in plan.omissions],
                           omissions=plan.omissions, notes=plan.notes)
 
     def _decide(self, dom: str, parts: list[Segmented], scores: np.ndarray, opts: CompressOptions) -> list[tuple]:
@@ -272,6 +272,7 @@ class Compressor:
             structure=dom if plan.changed else "",
             markers=len(plan.omissions),
             omitted_units=sum(o.count for o in plan.omissions),
+            omitted_by_reason=_by_reason(plan),
             mode="rate" if opts.rate is not None else "threshold",
             override=opts.override,
         )
@@ -313,6 +314,13 @@ def _budget_for(text: str, query: str | None, budget: int | None, opts: Compress
     if tight is None or not query or (budget is not None and budget <= tight):
         return budget
     return tight if relevance.mentions(text, query) else budget
+
+
+def _by_reason(plan: Plan) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for o in plan.omissions:
+        out[o.reason or "unrecorded"] = out.get(o.reason or "unrecorded", 0) + o.count
+    return out
 
 
 def _omitted_spans(plan: Plan) -> list[tuple[int, int]]:

@@ -26,6 +26,7 @@ class Marker:
     unit: str  # line, row, item, match, record
     count: int
     line: int  # first omitted line of the input (0-based)
+    reason: str = ""  # repetition, budget, query or blob (structure.plan.Omission.reason)
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Stats:
     structure: str = ""  # the structural module that changed the input, if one did
     markers: int = 0  # omissions marked in the output
     omitted_units: int = 0  # lines, rows, items or records behind those markers
+    omitted_by_reason: dict = field(default_factory=dict)  # units behind markers per reason (repetition, ...)
     model: str = ""
     model_trained: bool = True
     runtime: str = ""

@@ -11,7 +11,7 @@ import re
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure import relevance
-from whorf.structure.plan import Piece, Plan
+from whorf.structure.plan import Piece, Plan, with_query_evidence
 
 _COMMIT = re.compile(r"^commit [0-9a-f]{7,64}\b")
 _ONELINE = re.compile(r"^(\* |\| )*[0-9a-f]{7,40} \S")
@@ -55,4 +55,4 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
 
     out = L.merge(L.collapse(text, lines, final, "gitlog", describe))
     out.matched = matched
-    return out
+    return with_query_evidence(out)

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from whorf.structure import budget as B
 from whorf.structure import markers, relevance, repeat
-from whorf.structure.plan import Note, Piece, Plan, omission
+from whorf.structure.plan import REASONS, Note, Piece, Plan, omission, with_query_evidence
 from whorf.store import handle_of
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
@@ -86,7 +86,8 @@ def _omit_run(text: str, lines: Sequence[Line], run: list[int], plan: Plan, desc
         plan.pieces.append(Piece(first.start, last.stop, "keep"))
         return
     plan.pieces.append(Piece(first.start, last.stop, "marker", marker + ending))
-    plan.omissions.append(omission(original, unit, len(run), run[0], first.start))
+    reason = REASONS.get(adjective, "blob")
+    plan.omissions.append(omission(original, unit, len(run), run[0], first.start, reason))
     plan.notes.append(Note(run[0], "collapsed", f"{len(run)} {unit}(s) omitted"))
 
 
@@ -124,7 +125,7 @@ def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Seq
 
     plan = merge(collapse(text, lines, final, structure, describe, notes))
     plan.matched = matched
-    return plan
+    return with_query_evidence(plan)
 
 
 def _trim_units(lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,

@@ -37,6 +37,10 @@ class Omission:
     line: int  # first omitted line of the input (0-based)
     original: str
     start: int  # character offset of the original in the input
+    # why it went: "repetition" (it repeats an earlier unit), "budget" (over the budget), "query" (over the
+    # budget, the query's evidence singled out other units), "blob" (a licence header, base64, minified or
+    # data table folded); "" where not recorded
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +72,19 @@ def whole(text: str, structure: str, kind: Kind) -> Plan:
     return Plan(structure, [Piece(0, len(text), kind)] if text else [])
 
 
-def omission(original: str, unit: str, count: int, line: int, start: int) -> Omission:
-    return Omission(handle_of(original), unit, count, line, original, start)
+def omission(original: str, unit: str, count: int, line: int, start: int, reason: str = "") -> Omission:
+    return Omission(handle_of(original), unit, count, line, original, start, reason)
+
+
+REASONS = {"similar": "repetition", "more": "budget", "older": "budget", "body": "query"}
+
+
+def with_query_evidence(plan: Plan) -> Plan:
+    """``plan`` with its budget omissions marked as the query's when the query matched the units it chose
+    among (the evidence that singled out the units kept)."""
+    if plan.matched:
+        plan.omissions = [replace(o, reason="query") if o.reason == "budget" else o for o in plan.omissions]
+    return plan
 
 
 def enveloped(plan: Plan, header: str) -> Plan:
