@@ -206,3 +206,37 @@ def test_a_query_of_plain_words_never_narrows(words):
     from whorf.structure.relevance import mentions
 
     assert not mentions(GREP, " ".join(words))
+
+
+_EVERYWHERE = sorted({t for t in relevance.terms(GREP)
+                      if sum(t in relevance.terms(u) for u in _MATCHES) > len(_MATCHES) / 2})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(_EVERYWHERE + ["git", "grep", "-rn", "def", "src/", "--stat", "-20", "Bash"]),
+                min_size=1, max_size=6),
+       st.sampled_from(["git grep -n def", "grep -rn 'def ' src", "rg def src/pkg"]))
+def test_terms_of_every_unit_and_the_commands_words_change_nothing(words, command):
+    """The evidence rule, as the compressor applies it at a tight query budget: a query made of terms that
+    most units share, of the command's own words, or both, is no evidence: the output is the output
+    without a query (the same plan as under the normal budget)."""
+    from whorf.config import CompressOptions
+    from whorf.compressor import _plan
+
+    opts = CompressOptions(store=False, query_budget_tokens=100)
+    query = " ".join(words) + " " + command
+    plain, _ = _plan(GREP, route(GREP), None, None, opts)
+    asked, _ = _plan(GREP, route(GREP), query, None, opts)
+    assert asked.render(GREP) == plain.render(GREP) == GREP
+    assert asked.matched == ()
+
+
+def test_a_specific_term_of_a_minority_is_the_evidence_and_the_stats_name_it(tiny_compressor):
+    from whorf.config import CompressOptions
+
+    opts = CompressOptions(store=False, query_budget_tokens=100)
+    out = tiny_compressor.compress(GREP, opts, query="where is load_compressor?")
+    assert "load_compressor" in out.stats.query_terms
+    assert out.stats.omitted_by_reason.get("query", 0) > 0
+    ev = relevance.evidence(_MATCHES, "the handler of mod_07")
+    assert ev.terms and all(t in {"mod_07", "mod", "07"} for t in ev.terms)

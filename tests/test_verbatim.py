@@ -61,7 +61,7 @@ def test_true_repetition_collapses_and_the_marker_says_what_varied():
     plan, out = render(text, domain="log")
     assert len(out.splitlines()) <= 4
     marker = next(ln for ln in out.splitlines() if markers.MARKER_LINE.match(ln))
-    assert "varying: 12:00:01..38" in marker and "1..3ms" in marker  # shared fields and units said once
+    assert "varying 12:00:01..38" in marker and "1..3ms" in marker  # shared fields and units said once
 
 
 def test_a_rare_status_among_repeats_stays():

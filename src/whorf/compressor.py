@@ -273,6 +273,7 @@ class Compressor:
             markers=len(plan.omissions),
             omitted_units=sum(o.count for o in plan.omissions),
             omitted_by_reason=_by_reason(plan),
+            query_terms=list(plan.matched),
             mode="rate" if opts.rate is not None else "threshold",
             override=opts.override,
         )

@@ -46,6 +46,7 @@ class Stats:
     markers: int = 0  # omissions marked in the output
     omitted_units: int = 0  # lines, rows, items or records behind those markers
     omitted_by_reason: dict = field(default_factory=dict)  # units behind markers per reason (repetition, ...)
+    query_terms: list = field(default_factory=list)  # the query's terms that singled out the units kept
     model: str = ""
     model_trained: bool = True
     runtime: str = ""

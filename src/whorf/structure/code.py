@@ -89,9 +89,9 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     kinds = [""] * len(lines)
     bodies = [body(ln.text) for ln in lines]
     folds = _foldable(bodies)
-    unrelated = []
+    unrelated, evidence = [], ()
     if query and budget_chars is not None and len(text) > budget_chars:
-        unrelated = _unrelated_bodies(lines, bodies, query, len(text) - budget_chars)
+        unrelated, evidence = _unrelated_bodies(lines, bodies, query, len(text) - budget_chars)
     folds += unrelated
     for run, kind in folds:
         for i in run:
@@ -99,7 +99,7 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
             kinds[i] = kind
         notes.append(Note(run[0], "collapsed", f"{kind}: {len(run)} line(s)"))
     if all(keep):
-        return Plan("code", [Piece(0, len(text), "keep")] if text else [], matched=bool(unrelated))
+        return Plan("code", [Piece(0, len(text), "keep")] if text else [], matched=evidence)
 
     def describe(run):
         if kinds[run[0]] == "body":
@@ -107,7 +107,7 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
         return "line", kinds[run[0]] or "folded", None
 
     out = L.merge(L.collapse(text, lines, keep, "code", describe, notes))
-    out.matched = bool(unrelated)
+    out.matched = evidence
     return out
 
 
@@ -140,10 +140,10 @@ def _foldable(bodies: list[str]) -> list[tuple[list[int], str]]:
 _BLOCK = re.compile(r"^(\s*)(async\s+def|def|class|fn|pub\s+fn|func|function)\b")
 
 
-def _unrelated_bodies(lines, bodies: list[str], query: str, excess: int) -> list[tuple[list[int], str]]:
+def _unrelated_bodies(lines, bodies: list[str], query: str, excess: int) -> tuple[list, tuple[str, ...]]:
     """Bodies of indentation-delimited blocks (Python-like: a class the query matches keeps its signature
     and the methods that match, its other methods fold) that the query does not match, largest first,
-    until ``excess`` characters would be gone."""
+    until ``excess`` characters would be gone; and the query's terms that singled the others out."""
     blocks: list[list[int]] = []
     for i, b in enumerate(bodies):
         m = _BLOCK.match(b)
@@ -156,9 +156,10 @@ def _unrelated_bodies(lines, bodies: list[str], query: str, excess: int) -> list
             j -= 1
         if j - i > 2:
             blocks.append(list(range(i + 1, j)))
-    rel = relevance.scores(["\n".join(bodies[k] for k in [b[0] - 1] + b) for b in blocks], query)
-    if not any(r > 0 for r in rel):
-        return []  # the query names nothing here: code stays whole, as without a query
+    ev = relevance.evidence(["\n".join(bodies[k] for k in [b[0] - 1] + b) for b in blocks], query)
+    rel = ev.scores
+    if not ev.terms:
+        return [], ()  # the query singles out nothing here: code stays whole, as without a query
     out, gone, folded = [], 0, set()
     for block, score in sorted(zip(blocks, rel), key=lambda x: -len(x[0])):
         if gone >= excess:
@@ -167,4 +168,4 @@ def _unrelated_bodies(lines, bodies: list[str], query: str, excess: int) -> list
             out.append((block, "body"))
             folded.update(block)
             gone += sum(lines[k].stop - lines[k].start for k in block)
-    return out
+    return out, ev.terms

@@ -45,10 +45,10 @@ def plan(text: str, budget_chars: int | None = None, query: str | None = None) -
     # whole commits are the budget's units: the newest stays, older ones weigh less (so they go first),
     # and with a query the commits it matches outrank every commit it does not
     priority = [B.MUST if o == 0 else total - o for o in range(total)]
-    rel = relevance.scores(texts, query)
-    kept = B.trim(sizes, [True] * total, priority, budget_chars, relevance=rel)
+    ev = relevance.evidence(texts, query)
+    kept = B.trim(sizes, [True] * total, priority, budget_chars, relevance=ev.scores)
     final = [kept[o] for o in owner]
-    matched = any(r > 0 for r in rel)  # a query that matches nothing drops as no query does: the oldest
+    matched = ev.terms  # a query that singles out no commit drops as no query does: the oldest
 
     def describe(run):
         return "line", "more" if matched else "older", None, f"{len({owner[i] for i in run})} whole commits"

@@ -156,7 +156,7 @@ def _mark_repeats(text: str, node: Node) -> None:
     node.keep = [m or not r for m, r in zip(node.must, again)]
 
 
-def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | None = None) -> bool:
+def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | None = None) -> tuple[str, ...]:
     """Over the budget: drop plain items of the arrays of records, from the middle, until the output fits
     (``whole``: the output's length before, every repeat already omitted)."""
     arrays: list[Node] = []
@@ -168,18 +168,19 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
         stack.extend(n.children)
     units = [(a, i) for a in arrays for i in range(len(a.children))]
     if not units:
-        return False
+        return ()
     writer = _Writer(text, Plan("json"))
     sizes = [len(writer.item(a, i, _columns(a))) + 1 for a, i in units]  # as emitted, with its comma
     keep = [a.keep[i] for a, i in units]
     priority = [B.MUST if a.must[i] else 1 for a, i in units]
-    rel = relevance.scores([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
+    ev = relevance.evidence([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
     fixed = whole - sum(s for s, k in zip(sizes, keep) if k)
-    final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), marker_chars=MARKER_CHARS, relevance=rel)
+    final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), marker_chars=MARKER_CHARS,
+                   relevance=ev.scores if ev else None)
     _rekeep_short_runs(units, keep, final, sizes)
     for (a, i), k in zip(units, final):
         a.keep[i] = k
-    return bool(rel) and any(r > 0 for r in rel)
+    return ev.terms if ev else ()
 
 
 def _rekeep_short_runs(units: list, keep: list[bool], final: list[bool], sizes: list[int]) -> None:

@@ -129,9 +129,9 @@ def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Seq
 
 
 def _trim_units(lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,
-                query: str | None, groups: Sequence[int]) -> tuple[list[bool], bool]:
+                query: str | None, groups: Sequence[int]) -> tuple[list[bool], tuple[str, ...]]:
     """The budget's keep flags per line, deciding unit by unit (a unit: the lines sharing a group), and
-    whether the query matched a unit."""
+    the query's terms that singled units out (relevance.evidence)."""
     members: dict[int, list[int]] = {}
     for i, g in enumerate(groups):
         members.setdefault(g, []).append(i)
@@ -139,12 +139,12 @@ def _trim_units(lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[
     sizes = [sum(lines[i].stop - lines[i].start for i in u if keep[i]) for u in units]
     alive = [any(keep[i] for i in u) for u in units]
     over = budget_chars is not None and sum(s for s, k in zip(sizes, alive) if k) > budget_chars
-    rel = relevance.scores(["\n".join(lines[i].text for i in u) for u in units], query) if query and over else None
+    ev = relevance.evidence(["\n".join(lines[i].text for i in u) for u in units], query) if query and over else None
     ranks = [max(priority[i] for i in u) for u in units]
-    final_units = B.trim(sizes, alive, ranks, budget_chars, relevance=rel)
+    final_units = B.trim(sizes, alive, ranks, budget_chars, relevance=ev.scores if ev else None)
     final = list(keep)
     for u, k in zip(units, final_units):
         if not k:
             for i in u:
                 final[i] = False
-    return final, bool(rel) and any(r > 0 for r in rel)
+    return final, ev.terms if ev else ()

@@ -4,7 +4,7 @@ Line-shaped outputs (logs, tables, listings, search results, diffs, diagnostics)
 of each run of omitted lines::
 
     [37 similar lines omitted; whorf:1f2e3d4c5b6a]
-    [12 similar lines omitted, varying: 1201..1240, 12 distinct; whorf:1f2e3d4c5b6a]
+    [12 similar lines omitted, varying 1201..1240, 12 distinct; whorf:1f2e3d4c5b6a]
     [40 more paths omitted, under src/whorf/; whorf:1f2e3d4c5b6a]
 
 A marker says how many units it stands for, what varied among them (at most two fields) and the handle,
@@ -42,7 +42,7 @@ def line_marker(count: int, unit: str, handle: str, *, adjective: str = "similar
     """One marker line (without its line ending)."""
     one, many = UNITS.get(unit, (unit, unit + "s"))
     noun = one if count == 1 else many
-    extra = (f", varying: {', '.join(varying)}" if varying else "") + (f", {detail}" if detail else "")
+    extra = (f", varying {', '.join(varying)}" if varying else "") + (f", {detail}" if detail else "")
     lead = f"{adjective} " if adjective else ""
     return f"{indent}[{count} {lead}{noun} omitted{extra}; {handle}]"
 

@@ -56,7 +56,9 @@ class Plan:
     pieces: list[Piece] = field(default_factory=list)
     omissions: list[Omission] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    matched: bool = False  # the query matched one of the units the budget chose among
+    # the query's specific terms that singled out the units the budget kept (relevance.evidence); empty when
+    # the query is no evidence, and the budget then decides as without one
+    matched: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Sequence
 
 K1, B_LEN = 1.2, 0.75
@@ -38,8 +39,10 @@ def terms(text: str) -> list[str]:
     out: list[str] = []
     for m in _WORD.finditer(text[:20_000]):
         word = m.group()
-        parts = [p for chunk in re.split(r"[_.\-]+", word) for p in _CAMEL.findall(chunk)]
-        for t in {word.lower(), *(p.lower() for p in parts), *_other_script(chunk for chunk in re.split(r"[_.\-]+", word))}:
+        chunks = re.split(r"[_.\-]+", word)
+        parts = [p for chunk in chunks for p in _CAMEL.findall(chunk)]
+        dotted = re.split(r"[.\-]+", word) if "_" in word else []  # mod_07.py -> mod_07
+        for t in {word.lower(), *(p.lower() for p in parts + dotted), *_other_script(chunks)}:
             if (len(t) > 2 or (len(t) == 2 and not t.isascii())) and t not in STOP:
                 out.append(t)
     return out
@@ -64,6 +67,27 @@ def mentions(text: str, query: str | None) -> bool:
     """Whether one of ``query``'s specific terms occurs in ``text``."""
     wanted = specific(query)
     return bool(wanted) and any(t in wanted for t in terms(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a query says about the units of one output: each unit's BM25 score, and the query's specific
+    terms that single units out (each occurs in at least one unit and in at most half of them). Only
+    ``terms`` licenses dropping units below the normal budget; the scores alone only reorder."""
+
+    scores: list[float]
+    terms: tuple[str, ...] = ()
+
+
+def evidence(units: Sequence[str], query: str | None) -> Evidence:
+    """The evidence ``query`` gives about ``units`` (no terms: it tells none apart)."""
+    rel = scores(units, query)
+    wanted = specific(query)
+    if not wanted or len(units) < 2 or not any(r > 0 for r in rel):
+        return Evidence(rel)
+    df = Counter(t for u in units for t in set(terms(u)) if t in wanted)
+    found = tuple(sorted(t for t, d in df.items() if d <= len(units) / 2))
+    return Evidence(rel, found)
 
 
 def scores(units: Sequence[str], query: str | None) -> list[float]:
