@@ -269,7 +269,7 @@ class Compressor:
             must_keep_words=n_must,
             must_keep_survival=round(kept_must / n_must, 4) if n_must else 1.0,
             domain=dom,
-            structure=dom if plan.changed else "",
+            structure=plan.structure if plan.changed else "",
             markers=len(plan.omissions),
             omitted_units=sum(o.count for o in plan.omissions),
             omitted_by_reason=_by_reason(plan),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import shutil
 from typing import List, Optional
 
@@ -48,5 +49,8 @@ def wrap(
     url, started = ensure_proxy(port, upstream or default_upstream, proxy_args, start_timeout)
     err.print(f"whorf: {'started' if started else 'using'} proxy {url} -> {upstream or default_upstream}")
     env = dict(os.environ, **{variable: url + suffix})
+    here = os.path.dirname(sys.executable)  # the agent's shell finds `whorf retrieve` (markers name it)
+    if os.path.exists(os.path.join(here, "whorf")) and here not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = here + os.pathsep + env.get("PATH", "")
     extra = CONFIG_ARGS[agent](url + suffix) if agent in CONFIG_ARGS else []
     os.execvpe(path, [path, *extra, *args], env)

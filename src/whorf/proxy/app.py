@@ -181,7 +181,8 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
         snap.update({"pid": os.getpid(), "model": worker.model_id, "upstream": redact_url(config.upstream), "logging_pairs": config.log_pairs,
                      "pairs_written": writer.written if writer else 0, "pairs_lost": writer.lost if writer else 0,
                      "pair_retries": writer.retries if writer else 0, "worker_restarts": worker.restarts,
-                     "forms": proxy.forms.snapshot(), "usage": proxy.ledger.snapshot()})
+                     "forms": proxy.forms.snapshot(), "usage": proxy.ledger.snapshot(),
+                     **proxy.bodies.feedback.snapshot()})
         return JSONResponse(snap)
 
     @app.get("/api/recent")

@@ -18,7 +18,9 @@ from whorf.proxy.forms import COMPRESSED, ORIGINAL, Form, FormCache, form_key, o
 # why an output went upstream original that says nothing about the output itself: such a decision holds for
 # the conversation that received it (its history stays byte-stable), not for every later conversation
 TRANSIENT = frozenset({"deadline", "shed", "failure", "bypass"})
+from whorf.proxy.feedback import Feedback, hint
 from whorf.proxy.pairs import now
+from whorf.proxy.usage import session_key
 from whorf.proxy.rewrite import FINDERS, Slot, splice
 
 
@@ -43,7 +45,9 @@ class BodyCompressor:
         self.originals = originals  # retrieval's store of originals, or None
         self.queued = 0
         self.inflight: dict[str, asyncio.Future] = {}
-        self.options_key = options_key(config.options) + ("|retrieve" if config.retrieve else "")
+        self.options_key = options_key(config.options) + ("|retrieve" if config.retrieve else "") \
+            + ("|hint" if config.retrieve_hint else "")
+        self.feedback = Feedback()
 
     def key(self, text: str) -> str:
         return form_key(self.worker.model_id, self.options_key, text)
@@ -55,7 +59,12 @@ class BodyCompressor:
         except (ValueError, RecursionError, UnicodeDecodeError, TypeError, AttributeError):
             self.stats.add(unparsed=1)
             return Rewrite(raw)
-        eligible = [s for s in slots if len(s.text) >= self.config.min_chars and s.tool not in self.config.exclude_tools]
+        session = session_key(data)
+        for s in slots:  # the model asked an original back: count it; that output is never compressed
+            if s.asks:
+                self._retrieved(session, s)
+        eligible = [s for s in slots if len(s.text) >= self.config.min_chars and s.tool not in self.config.exclude_tools
+                    and not s.asks]
         if not eligible:
             self.stats.record(len(slots), [], 0.0, 0)
             return Rewrite(raw, data)
@@ -71,8 +80,8 @@ class BodyCompressor:
         mine: set[str] = set()
         if new:
             reason = "bypass" if bypass else None
-            fresh, mine = await self._decide_new(new, reason, request_id, api)
-            forms.update({k: self._record(k, f, pins.get(k)) for k, f in self._forms_of(new, fresh).items()})
+            fresh, mine = await self._decide_new(new, reason, request_id, api, self.feedback.relaxed(session))
+            forms.update({k: self._record(k, f, pins.get(k)) for k, f in self._forms_of(new, fresh, session).items()})
         ms = (time.perf_counter() - started) * 1000
         replacements, sent, keys_sent = {}, [], []
         for k, slot in zip(keys, eligible):
@@ -81,7 +90,7 @@ class BodyCompressor:
                 replacements[slot.path] = form.text
                 sent.append({"tokens_in": form.tokens_in, "tokens_out": form.tokens_out})
                 keys_sent.append(k)
-        new_items = [self._recent(new[k], fresh[k], request_id, api, ms) for k in new
+        new_items = [self._recent(new[k], fresh[k], request_id, api, ms, session) for k in new
                      if forms[k].kind == COMPRESSED and k in mine]  # logged by the request that compressed it
         self.stats.add(reused=len(keys) - len(new), new_outputs=len(new))
         self.stats.record(len(slots), sent, ms, 0, new=new_items)
@@ -108,7 +117,7 @@ class BodyCompressor:
             return self.forms.decide(pin, form)
         return self.forms.decide(key, form)
 
-    def _forms_of(self, new: dict[str, Slot], fresh: dict) -> dict[str, Form]:
+    def _forms_of(self, new: dict[str, Slot], fresh: dict, session: str) -> dict[str, Form]:
         out = {}
         for k, slot in new.items():
             res = fresh.get(k)
@@ -119,18 +128,25 @@ class BodyCompressor:
             elif res.passthrough:
                 out[k] = Form(ORIGINAL, None, "passthrough")
             else:
-                text = self._with_handle(res.text, slot.text)
+                text = self._with_handle(res, slot.text)
                 gain = len(text) < len(slot.text)
+                if gain:
+                    self.feedback.shown(session, slot.tool, res.shape, res.handles)
                 out[k] = Form(COMPRESSED, text, "", res.tokens_in, res.tokens_out) if gain else Form(ORIGINAL, None, "no-gain")
         return out
 
-    def _with_handle(self, compressed: str, original: str) -> str:
-        if self.originals is None:
-            return compressed
-        handle = self.originals.put(original)
-        return f"{compressed}\n[shortened; full output: whorf_retrieve {handle}]"
+    def _with_handle(self, res, original: str) -> str:
+        """The compressed text with its way back: the retrieval tool's handle of the whole original (under
+        ``--retrieve``), else, when markers omitted parts, the shell command that prints one."""
+        if self.originals is not None:
+            handle = self.originals.put(original)
+            return f"{res.text}\n[shortened; full output: whorf_retrieve {handle}]"
+        if self.config.retrieve_hint and res.handles:
+            return f"{res.text}\n{hint(res.handles)}"
+        return res.text
 
-    async def _decide_new(self, new: dict[str, Slot], reason: str | None, request_id: str, api: str) -> tuple[dict, set]:
+    async def _decide_new(self, new: dict[str, Slot], reason: str | None, request_id: str, api: str,
+                          relaxed: set[str] = frozenset()) -> tuple[dict, set]:
         """Compress the new outputs (or record why not): key -> Outcome, or Form for an original; and the keys
         this request compressed itself (others were being compressed by a concurrent request)."""
         if reason is None and self.queued >= self.config.max_queue:
@@ -149,8 +165,7 @@ class BodyCompressor:
         try:
             if mine:
                 future = self.worker.submit([s.text for s in mine.values()], self.config.options,
-                                            queries=[s.query if self.config.queries else None
-                                                     for s in mine.values()])
+                                            queries=[self._query(s, relaxed) for s in mine.values()])
                 outcomes = await asyncio.wait_for(asyncio.wrap_future(future), timeout=deadline)
                 results.update(zip(mine, outcomes))
         except asyncio.TimeoutError:
@@ -170,17 +185,49 @@ class BodyCompressor:
                 results[k] = Form(ORIGINAL, None, "deadline")
         return results, {k for k in mine if not isinstance(results.get(k), Form)}
 
-    def _recent(self, slot: Slot, res, request_id: str, api: str, ms: float) -> dict:
+    def _retrieved(self, session: str, slot: Slot) -> None:
+        """Count (once per tool call) the originals the model asked back by running ``whorf retrieve``."""
+        counted = self.feedback.retrieved(slot.call, slot.asks)
+        if not counted:
+            return
+        self.stats.add(retrievals=counted)
+        if self.writer is not None and self.config.log_pairs:
+            self.writer.put("retrievals", [{"created_at": now(), "session": session, "handle": h,
+                                            "tool": tool, "shape": shape}
+                                           for h, (tool, shape) in self.feedback.origins(slot.asks).items()])
+
+    def _query(self, slot: Slot, relaxed: set[str]) -> str | None:
+        """The query an output is compressed with: none with queries off, or when its shape was relaxed in
+        this session (the model asked back what that shape omitted too often)."""
+        if not self.config.queries or not slot.query:
+            return None
+        if relaxed and shape_of(slot.text) in relaxed:
+            self.stats.add(relaxed_outputs=1)
+            return None
+        return slot.query
+
+    def _recent(self, slot: Slot, res, request_id: str, api: str, ms: float, session: str) -> dict:
+        omissions = {"by_reason": res.by_reason, "query_terms": res.query_terms, "handles": res.handles}
         item = {"time": time.time(), "request_id": request_id, "api": api, "tool": slot.tool, "domain": res.domain,
-                "tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "words": res.words}
+                "tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "words": res.words,
+                "session": session, "shape": res.shape, **omissions}
         if self.writer is not None and self.config.log_pairs:
             self.writer.put("pairs", [{
                 "request_id": request_id, "created_at": now(), "api": api, "tool_name": slot.tool,
                 "domain": res.domain, "model_id": res.model, "original": slot.text, "compressed": res.text,
                 "tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "ms": ms,
-                "decisions": json.dumps(res.decisions), "query": slot.query}])
+                "decisions": json.dumps(res.decisions), "query": slot.query, "session": session,
+                "shape": res.shape or None, "omissions": json.dumps(omissions)}])
         return item
 
+
+
+def shape_of(text: str) -> str:
+    """The structure module an output goes to (what the compressor's router would say)."""
+    from whorf import structure
+    from whorf.domain import route
+
+    return structure.shape(text, route(text))
 
 
 def _pin(key: str, slot: Slot) -> str:

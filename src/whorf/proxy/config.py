@@ -29,6 +29,9 @@ class ProxyConfig:
     kill_after_s: float = 30.0  # a compression running this long is killed (worker restarted)
     cache_bytes: int = 256 * 2**20  # bound of the in-memory forms cache
     retrieve: bool = False  # add the whorf_retrieve tool and answer it
+    # a compressed output whose markers omitted parts ends with the shell command that prints one
+    # (``whorf retrieve HANDLE``, from the local store): for agents that run shell commands where the proxy runs
+    retrieve_hint: bool = True
     dashboard_token: str | None = None  # lets non-loopback Host headers read /dashboard and /api/recent
     pair_retry_s: float = 120.0  # how long a pair row is retried while the database is busy
     upstream_timeout: float = 600.0

@@ -43,6 +43,22 @@ class Pair(Base):
     ms: Mapped[float] = mapped_column(Float)
     decisions: Mapped[str] = mapped_column(Text)  # JSON: [[kept, must_keep, score], ...] per word
     query: Mapped[str | None] = mapped_column(Text, nullable=True)  # the agent's intent when it read the output
+    session: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # usage.session_key
+    shape: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the structure module that decided
+    # JSON {"by_reason": {"repetition": n, ...}, "query_terms": [...], "handles": [...]}: what went, and why
+    omissions: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RetrievalRow(Base):
+    """One original the model asked back (a ``whorf retrieve`` command it ran, or a whorf_retrieve call)."""
+
+    __tablename__ = "retrievals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    session: Mapped[str] = mapped_column(String(64), index=True)
+    handle: Mapped[str] = mapped_column(String(64))
+    tool: Mapped[str] = mapped_column(String(200))
+    shape: Mapped[str] = mapped_column(String(32))
 
 
 class FormRow(Base):
@@ -98,9 +114,11 @@ class PairLog:
     def _add_missing_columns(self) -> None:
         """A pair log made before a column existed gets it (nullable), so old logs stay usable."""
         have = {c["name"] for c in inspect(self.engine).get_columns("pairs")}
-        if "query" not in have:
-            with self.engine.begin() as conn:
-                conn.execute(sql_text("ALTER TABLE pairs ADD COLUMN query TEXT"))
+        for name, kind in (("query", "TEXT"), ("session", "VARCHAR(64)"), ("shape", "VARCHAR(32)"),
+                           ("omissions", "TEXT")):
+            if name not in have:
+                with self.engine.begin() as conn:
+                    conn.execute(sql_text(f"ALTER TABLE pairs ADD COLUMN {name} {kind}"))
 
     def add(self, rows: list[dict]) -> None:
         if not rows:
@@ -137,6 +155,17 @@ class PairLog:
                         session.add(OriginalRow(**row))
             except IntegrityError:
                 continue
+
+    def add_retrievals(self, rows: list[dict]) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.add_all(RetrievalRow(**row) for row in rows)
+
+    def retrievals(self) -> list[RetrievalRow]:
+        with Session(self.engine) as session:
+            rows = list(session.scalars(select(RetrievalRow).order_by(RetrievalRow.id)))
+            for row in rows:
+                session.expunge(row)
+            return rows
 
     def get_original(self, handle: str) -> str | None:
         with Session(self.engine) as session:

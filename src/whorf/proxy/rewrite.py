@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from whorf.proxy.feedback import asked
+
 Path = tuple  # keys and indices from the body's root to one string value
 
 
@@ -31,6 +33,7 @@ class Slot:
     path: Path
     query: str | None = None
     call: str | None = None  # the tool call's id: it names this output's place in one conversation
+    asks: tuple[str, ...] = ()  # handles its tool call asked back (``whorf retrieve whorf:…``): an original
 
 
 MAX_QUERY_CHARS = 2000
@@ -115,10 +118,23 @@ class _Calls:
 
     calls: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     user: str = ""  # the last user text
+    asks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # call id -> handles it asked back
 
     def add(self, call_id: Any, tool: Any, said: str, arguments: Any) -> None:
         if isinstance(call_id, str):
             self.calls[call_id] = (_name(tool), _intent(_query(self.user, said), _query(tool, arguments)))
+            try:
+                handles = asked(arguments if isinstance(arguments, str) else json.dumps(arguments, default=str))
+            except (ValueError, RecursionError):
+                handles = ()
+            if handles:
+                self.asks[call_id] = handles
+
+    def mark(self, slots: list[Slot]) -> list[Slot]:
+        """``slots`` with the handles each one's call asked back."""
+        for slot in slots:
+            slot.asks = self.asks.get(slot.call, ()) if slot.call else ()
+        return slots
 
     def of(self, call_id: Any) -> tuple[str | None, str | None]:
         return self.calls.get(call_id, (None, None)) if isinstance(call_id, str) else (None, None)
@@ -142,7 +158,7 @@ def anthropic_slots(body: dict) -> list[Slot]:
                 tool, query = seen.of(block.get("tool_use_id"))
                 slots.extend(_content_slots(block.get("content"), ("messages", m, "content", b, "content"), tool,
                                             query, block.get("tool_use_id")))
-    return slots
+    return seen.mark(slots)
 
 
 def openai_slots(body: dict) -> list[Slot]:
@@ -160,7 +176,7 @@ def openai_slots(body: dict) -> list[Slot]:
             tool = _name(message.get("name")) or tool
             slots.extend(_content_slots(message.get("content"), ("messages", m, "content"), tool, query,
                                         message.get("tool_call_id")))
-    return slots
+    return seen.mark(slots)
 
 
 _CALLS = {"function_call", "custom_tool_call"}
@@ -186,7 +202,7 @@ def responses_slots(body: dict) -> list[Slot]:
         elif kind in _OUTPUTS:
             tool, query = seen.of(item.get("call_id"))
             slots.extend(_response_output(item.get("output"), ("input", m, "output"), tool, query, item.get("call_id")))
-    return slots
+    return seen.mark(slots)
 
 
 def _response_texts(content: Any) -> str:

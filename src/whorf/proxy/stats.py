@@ -27,7 +27,8 @@ class ProxyStats:
     refused_paths: int = 0  # requests refused because the path was not relative
     too_large: int = 0  # bodies over max_body_bytes, forwarded unchanged without being parsed
     websocket_refused: int = 0  # WebSocket upgrades answered 426 (the client falls back to HTTPS)
-    retrievals: int = 0  # whorf_retrieve calls answered (a sign of over-compression)
+    retrievals: int = 0  # originals asked back: whorf_retrieve calls answered, `whorf retrieve` commands run
+    relaxed_outputs: int = 0  # outputs given the normal budget because their shape was asked back too often
     started: float = field(default_factory=time.time)
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=5000))
     series: deque = field(default_factory=lambda: deque(maxlen=2000))  # (time, before, after) per request
@@ -82,6 +83,7 @@ class ProxyStats:
                 "too_large": self.too_large,
                 "websocket_refused": self.websocket_refused,
                 "retrievals": self.retrievals,
+                "relaxed_outputs": self.relaxed_outputs,
                 "latency_ms": {"p50": float(np.percentile(lat, 50)), "p90": float(np.percentile(lat, 90)),
                                "p99": float(np.percentile(lat, 99)), "max": float(lat.max())},
                 "uptime_s": time.time() - self.started,

@@ -34,6 +34,9 @@ class Outcome:
     words: list = field(default_factory=list)  # [[text, kept, must_keep, line], ...] (first 600, for the dashboard)
     decisions: list = field(default_factory=list)  # [[kept, must_keep, score], ...] per word (pair log)
     handles: list = field(default_factory=list)  # handles of the markers the structural stage left
+    shape: str = ""  # the structure module that decided ("" when nothing structural changed)
+    by_reason: dict = field(default_factory=dict)  # units omitted per reason (repetition, budget, query, blob)
+    query_terms: list = field(default_factory=list)  # the query's terms that singled out the units kept
 
 
 def outcome(res, words: bool = True) -> Outcome:
@@ -45,6 +48,7 @@ def outcome(res, words: bool = True) -> Outcome:
         words=[[w.text, w.kept, w.must_keep, w.line] for w in res.words[:600]] if words else [],
         decisions=[[int(w.kept), int(w.must_keep), round(float(w.score), 4)] for w in res.words] if words else [],
         handles=[getattr(m, "handle", None) for m in markers if getattr(m, "handle", None)],
+        shape=stats.structure, by_reason=dict(stats.omitted_by_reason), query_terms=list(stats.query_terms),
     )
 
 

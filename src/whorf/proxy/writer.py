@@ -37,7 +37,7 @@ class PairWriter:
     # --- producers (any thread) ------------------------------------------------------------------
 
     def put(self, kind: str, rows: list[dict]) -> None:
-        """Queue rows of ``kind`` ("pairs", "forms" or "originals") for writing."""
+        """Queue rows of ``kind`` ("pairs", "forms", "originals" or "retrievals") for writing."""
         if not rows:
             return
         with self._lock:
@@ -84,6 +84,8 @@ class PairWriter:
             self.pairs.add(rows)
         elif kind == "forms":
             self.pairs.add_forms(rows)
+        elif kind == "retrievals":
+            self.pairs.add_retrievals(rows)
         else:
             self.pairs.add_originals(rows)
 
