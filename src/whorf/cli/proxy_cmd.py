@@ -31,6 +31,9 @@ def proxy(
     deadline_ms: float = typer.Option(ProxyConfig.deadline_ms, "--deadline-ms", help="Past this, forward the original (counted as a failure)."),
     max_queue: int = typer.Option(ProxyConfig.max_queue, "--max-queue", help="With this many requests already waiting for compression, forward new ones uncompressed at once."),
     retrieve: bool = typer.Option(False, "--retrieve", help="Offer the model a whorf_retrieve tool that returns what was cut."),
+    retrieve_hint: bool = typer.Option(True, "--retrieve-hint/--no-retrieve-hint",
+                                       help="End an output with markers with the command that prints an omitted part "
+                                            "(whorf retrieve HANDLE; off where the agent's shell is not on this machine)."),
     persist_forms: bool = typer.Option(False, "--persist-forms", help="Remember each output's form in the database (stable across restarts)."),
     cache_mb: int = typer.Option(ProxyConfig.cache_bytes // 2**20, "--cache-mb", help="Memory bound of the cache of compressed outputs."),
     kill_after_s: float = typer.Option(ProxyConfig.kill_after_s, "--kill-after-s", help="Restart the compression worker when one job runs this long."),
@@ -52,7 +55,8 @@ def proxy(
         raise UserError("--upstream must be an http:// or https:// URL")
     config = ProxyConfig(upstream=upstream, host=host, port=port, log_pairs=log_pairs, db_url=db, min_chars=min_chars,
                          exclude_tools=tuple(exclude_tool), rate=rate, threshold=threshold, deadline_ms=deadline_ms, max_queue=max_queue,
-                         model=model, runtime=runtime, retrieve=retrieve, persist_forms=persist_forms,
+                         model=model, runtime=runtime, retrieve=retrieve, retrieve_hint=retrieve_hint,
+                         persist_forms=persist_forms,
                          cache_bytes=cache_mb * 2**20, kill_after_s=kill_after_s, dashboard_token=dashboard_token,
                          queries=queries, budget_tokens=budget, query_budget_tokens=query_budget,
                          upstream_timeout=upstream_timeout)
