@@ -73,7 +73,9 @@ ANSWER = "FINAL ANSWER: done"
 VENV_BIN = Path(sys.executable).parent
 SITE = Path(next(p for p in sys.path if p.endswith("site-packages")))
 RATIO_BOUND = 0.35  # the acceptance's bound on a singled-out output's tokens upstream / direct
-VOLATILE = re.compile(r"[\w.]*\d[\w.]*")  # tokens with a digit: timings, Codex's chunk id, wall time
+# what differs between two runs of one command: tokens with a digit (timings, Codex's chunk id and wall time)
+# and paths under the temporary directory (Claude Code's saved-output file names its session's home)
+VOLATILE = re.compile(re.escape(tempfile.gettempdir()) + r"/\S+|[\w.]*\d[\w.]*")
 
 
 # --- the inputs: a git repository, a test suite with failures, a C project, an API answer, processes -----
@@ -284,18 +286,59 @@ def agent_args(agent: str, prompt: str) -> list[str]:
     return ["-p", prompt, "--allowedTools", "Bash"]
 
 
-def upstream_for(agent: str, cmds: list[str]):
+def upstream_for(agent: str, cmds: list[str], answer: dict | None = None):
+    """The scripted upstream of ``agent`` for ``cmds``. With an ``answer`` (set 2) it also behaves as a model
+    that looks for that answer: when the first command's output reached it without the answer but with a
+    marker, it asks the agent to run ``whorf retrieve HANDLE`` as one more command (the proxy counts it)."""
     from fastapi import WebSocket
     from fastapi.responses import JSONResponse
     from servers import anthropic_agent_upstream, responses_agent_upstream
+    from whorf.structure.markers import HANDLE
 
-    app = (responses_agent_upstream if agent == "codex" else anthropic_agent_upstream)(cmds, ANSWER)
+    script = list(cmds)  # the scripted app reads this list at each request: a command appended here is asked next
+    app = (responses_agent_upstream if agent == "codex" else anthropic_agent_upstream)(script, ANSWER)
 
     async def refuse(websocket: WebSocket, path: str) -> None:  # as the proxy does: Codex falls back to HTTPS
         await websocket.send_denial_response(JSONResponse({"error": "no WebSocket"}, status_code=426))
 
     app.add_api_websocket_route("/{path:path}", refuse)
-    return app
+    if answer is None:
+        return app
+
+    def look(raw: bytes) -> None:
+        try:
+            first = tool_outputs(agent, json.loads(raw)).get(0)
+        except (ValueError, AttributeError):
+            return
+        if first is None or reached(answer, first) or len(script) > len(cmds):
+            return
+        handles = HANDLE.findall(first)
+        if handles:
+            script.append(f"{VENV_BIN / 'whorf'} retrieve {handles[-1]}")
+
+    async def looking(scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            return await app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        raw = b"".join(chunks)
+        look(raw)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        return await app(scope, replay, send)
+
+    looking.state = app.state
+    return looking
 
 
 def tool_outputs(agent: str, body: dict) -> dict[int, str]:
@@ -342,7 +385,8 @@ def _wait_port(url: str, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
-def session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, cwd: Path, home: Path) -> dict:
+def session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, cwd: Path, home: Path,
+            answer: dict | None = None) -> dict:
     """One agent run: mode direct, proxy or wrap. Returns the upstream's request bodies, /stats, seconds."""
     import httpx
     from servers import free_port, serve
@@ -350,7 +394,7 @@ def session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, 
 
     binary = agent_binary(agent)
     env = agent_env(agent, home)
-    upstream = upstream_for(agent, cmds)
+    upstream = upstream_for(agent, cmds, answer)
     stats: dict = {}
     with serve(upstream) as up:
         if mode == "direct":
@@ -442,7 +486,7 @@ def check_output(name: str, direct: str, sent: str, facts: list[dict], store) ->
 
     direct_lines = set(direct.splitlines())
     volatile_lines = {VOLATILE.sub("#", ln) for ln in direct_lines}
-    foreign, volatile, markers = [], 0, []
+    foreign, volatile, markers, notes = [], 0, [], []
     is_json = False
     try:
         doc = json.loads(_body(sent))
@@ -452,6 +496,9 @@ def check_output(name: str, direct: str, sent: str, facts: list[dict], store) ->
     for ln in sent.splitlines():
         if MARKER_LINE.match(ln):
             markers.append(ln)
+            continue
+        if HANDLE.search(ln) and ln.startswith("[") and ln.endswith("]"):
+            notes.append(ln)  # the proxy's closing line: how to print an omitted part (whorf retrieve HANDLE)
             continue
         if not ln.strip() or ln in direct_lines or is_json:
             continue
@@ -480,7 +527,7 @@ def check_output(name: str, direct: str, sent: str, facts: list[dict], store) ->
         "tokens_direct": tokens.count(direct), "tokens_upstream": tokens.count(sent),
         "budget_chars": size, "over_budget": size > budgets.chars(DEFAULT_BUDGET_TOKENS),
         "changed": sent != direct, "facts": len(facts), "facts_reached": len(facts) - len(lost), "lost": lost,
-        "markers": len(markers), "handles": len(handles), "handles_retrievable": sum(o is not None for o in originals.values()),
+        "markers": len(markers), "notes": notes[:2], "handles": len(handles), "handles_retrievable": sum(o is not None for o in originals.values()),
         "foreign_lines": len(foreign), "foreign_examples": foreign[:3], "volatile_lines": volatile,
         "json_decodes_to_direct": json_equal,
         "whole_units_only": not foreign and (json_equal is not False),
