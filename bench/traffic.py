@@ -301,6 +301,8 @@ def upstream_for(agent: str, cmds: list[str], answer: dict | None = None):
     async def refuse(websocket: WebSocket, path: str) -> None:  # as the proxy does: Codex falls back to HTTPS
         await websocket.send_denial_response(JSONResponse({"error": "no WebSocket"}, status_code=426))
 
+    refuse.__annotations__ = {"websocket": WebSocket, "path": str}  # resolved here, not from this module's globals
+
     app.add_api_websocket_route("/{path:path}", refuse)
     if answer is None:
         return app
@@ -527,7 +529,7 @@ def check_output(name: str, direct: str, sent: str, facts: list[dict], store) ->
         "tokens_direct": tokens.count(direct), "tokens_upstream": tokens.count(sent),
         "budget_chars": size, "over_budget": size > budgets.chars(DEFAULT_BUDGET_TOKENS),
         "changed": sent != direct, "facts": len(facts), "facts_reached": len(facts) - len(lost), "lost": lost,
-        "markers": len(markers), "notes": notes[:2], "handles": len(handles), "handles_retrievable": sum(o is not None for o in originals.values()),
+        "markers": len(markers), "marker_examples": markers[:3], "notes": notes[:2], "handles": len(handles), "handles_retrievable": sum(o is not None for o in originals.values()),
         "foreign_lines": len(foreign), "foreign_examples": foreign[:3], "volatile_lines": volatile,
         "json_decodes_to_direct": json_equal,
         "whole_units_only": not foreign and (json_equal is not False),
@@ -535,10 +537,6 @@ def check_output(name: str, direct: str, sent: str, facts: list[dict], store) ->
 
 
 # --- the sets --------------------------------------------------------------------------------------------
-
-def stable_lines(cmd: str, cwd: Path, env: dict) -> set[str]:
-    return set(_run(cmd, cwd, env, check=False).splitlines())
-
 
 def sample_facts(name: str, text: str, stable: set[str], k: int, seed: str) -> list[dict]:
     pool, seen = [], set()
@@ -567,6 +565,15 @@ def _summary(rows: list[dict], sess: dict, direct: dict | None = None) -> dict:
     }
 
 
+def query_info(direct: str, query: str | None) -> dict:
+    """The query the proxy built for one output (None: queries off) and the specific terms of it the output
+    has (what lets the query budget narrow it: relevance.mentions)."""
+    from whorf.structure.relevance import specific, terms
+
+    named = sorted(set(terms(_body(direct))) & specific(query)) if query else []
+    return {"query": query[:400] if query else None, "query_names_something": bool(named), "query_terms_in_output": named}
+
+
 def run_set1(agent, configs, cmdlist, cwd, home, stable, args, store, log) -> dict:
     names = [n for n, _ in cmdlist]
     cmds = [c for _, c in cmdlist]
@@ -575,7 +582,6 @@ def run_set1(agent, configs, cmdlist, cwd, home, stable, args, store, log) -> di
     if not direct["ok"]:
         return {"direct": _summary([], direct), "runs": {}}
     d_out = tool_outputs(agent, direct["bodies"][-1])
-    _direct_outputs_cache[agent] = d_out
     facts = {i: sample_facts(names[i], d_out.get(i, ""), stable[i], args.facts, f"{args.seed}:{agent}:{names[i]}")
              for i in range(len(cmds))}
     result = {"direct": {"seconds": direct["seconds"], "ok": True, "tokens": sum(
@@ -592,10 +598,7 @@ def run_set1(agent, configs, cmdlist, cwd, home, stable, args, store, log) -> di
             qs = queries_of(agent, last)
             for i in range(len(cmds)):
                 row = check_output(names[i], d_out.get(i, ""), sent.get(i, ""), facts[i], store)
-                from whorf.structure.relevance import mentions
-                q = qs.get(i)
-                row["query"] = (q or "")[:300] if queries else None
-                row["query_names_something"] = bool(queries and q and mentions(_body(d_out.get(i, "")), q))
+                row.update(query_info(d_out.get(i, ""), qs.get(i) if queries else None))
                 rows.append(row)
         summary = _summary(rows, sess, direct)
         summary["outputs"] = rows
@@ -610,9 +613,10 @@ def run_set1(agent, configs, cmdlist, cwd, home, stable, args, store, log) -> di
 QUESTION_KINDS = ["pip list", "git log --stat", "pytest", "ps"]
 
 
-def questions(d_out: dict[int, str], names: list[str], stable: list[set[str]], seed: int) -> list[dict]:
-    """One question per kind, naming an entry sampled at random (seeded) among those the query can single out
-    (relevance.specific: an identifier, a path, a version, a number)."""
+def questions(d_out: dict[int, str], names: list[str], stable: list[set[str]], seed: int, per_kind: int) -> list[dict]:
+    """``per_kind`` questions per kind, each naming an entry sampled at random (seeded) among those the query
+    can single out (relevance.specific: an identifier, a path, a version, a number). ``d_out``: the outputs to
+    sample from (this script's own run of each command, so both agents get the same questions)."""
     from whorf.structure.relevance import specific
 
     out = []
@@ -650,55 +654,56 @@ def questions(d_out: dict[int, str], names: list[str], stable: list[set[str]], s
                 if ln in stable[i] and len(f) >= 12 and f[1].isdigit() and f[10] == "sleep":
                     proc = " ".join(f[10:])
                     pool.append({"entry": proc, "question": f"What is the pid of the `{proc}` process?", "answer": [f[1], proc]})
-        if pool:
-            q = rng.choice(pool)
-            out.append({"kind": kind, "index": i, **q})
+        for n, q in enumerate(rng.sample(pool, min(per_kind, len(pool)))):
+            out.append({"kind": kind, "key": f"{kind} #{n + 1}", "index": i, **q})
     return out
 
 
 def run_set2(agent, configs, cmdlist, cwd, home, stable, d1_out, args, store, log) -> dict:
     names = [n for n, _ in cmdlist]
     result = {}
-    for q in questions(d1_out, names, stable, args.seed):
+    for q in questions(d1_out, names, stable, args.seed, args.questions):
         cmds = [cmdlist[q["index"]][1]] + FILLERS
         fact = _fact(q["answer"])
-        direct = session(agent, "direct", True, cmds, q["question"], cwd, home / f"q-{q['kind']}-direct".replace(" ", "_"))
+        direct = session(agent, "direct", True, cmds, q["question"], cwd, home / f"q-{q['key']}-direct".replace(" ", "_").replace("#", ""), fact)
         entry = {"question": q["question"], "command": cmds[0], "answer": fact["text"], "runs": {}}
         if not direct["ok"]:
             entry["direct"] = _summary([], direct)
-            result[q["kind"]] = entry
+            result[q["key"]] = entry
             continue
         d_text = tool_outputs(agent, direct["bodies"][-1]).get(0, "")
         from whorf import tokens
         entry["direct"] = {"seconds": direct["seconds"], "tokens": tokens.count(d_text), "answer_in_direct": reached(fact, d_text)}
-        log(f"{agent} set 2 {q['kind']} direct: {direct['seconds']} s ({q['question']})")
+        log(f"{agent} set 2 {q['key']} direct: {direct['seconds']} s ({q['question']})")
         for mode, queries in configs:
             key = f"{mode}/queries-{'on' if queries else 'off'}"
-            sess = session(agent, mode, queries, cmds, q["question"], cwd, home / f"q-{q['kind']}-{key}".replace("/", "-").replace(" ", "_"))
+            sess = session(agent, mode, queries, cmds, q["question"], cwd,
+                           home / f"q-{q['key']}-{key}".replace("/", "-").replace(" ", "_").replace("#", ""), fact)
             row = {"ok": sess["ok"], "error": sess["error"][-600:], "seconds": sess["seconds"]}
             if sess["ok"]:
                 copies = [tool_outputs(agent, b).get(0) for b in sess["bodies"]]
                 copies = [c for c in copies if c is not None]
                 sent = copies[-1]
                 check = check_output(q["kind"], d_text, sent, [fact], store)
-                from whorf.structure.relevance import mentions
                 qs = queries_of(agent, sess["bodies"][-1])
+                retrieved = tool_outputs(agent, sess["bodies"][-1]).get(len(cmds))
+                row.update(query_info(d_text, qs.get(0) if queries else None))
                 row.update({
                     "turns": len(copies), "answer_turns": sum(reached(fact, c) for c in copies),
                     "byte_stable": len(set(copies)) == 1,
                     "tokens_direct": check["tokens_direct"], "tokens_upstream": check["tokens_upstream"],
                     "ratio": round(check["tokens_upstream"] / max(check["tokens_direct"], 1), 3),
-                    "query": (qs.get(0) or "")[:300] if queries else None,
-                    "query_names_something": bool(queries and qs.get(0) and mentions(_body(d_text), qs.get(0))),
+                    "retrieved_by_agent": retrieved is not None,
+                    "answer_in_retrieved": reached(fact, retrieved) if retrieved is not None else None,
                     "markers": check["markers"], "handles_retrievable": f"{check['handles_retrievable']}/{check['handles']}",
                     "whole_units_only": check["whole_units_only"], "foreign_examples": check["foreign_examples"],
                     "retrievals": (sess["stats"] or {}).get("retrievals"),
                     "deadline_missed": (sess["stats"] or {}).get("deadline_missed"),
                 })
             entry["runs"][key] = row
-            log(f"{agent} set 2 {q['kind']} {key}: ok={sess['ok']} answer {row.get('answer_turns')}/{row.get('turns')} "
+            log(f"{agent} set 2 {q['key']} {key}: ok={sess['ok']} answer {row.get('answer_turns')}/{row.get('turns')} "
                 f"ratio {row.get('ratio')}")
-        result[q["kind"]] = entry
+        result[q["key"]] = entry
     return result
 
 
@@ -768,31 +773,38 @@ def report(data: dict) -> str:
     for agent, key, x, lost in losses:
         where = f"behind marker {lost['behind_marker']}" if lost["behind_marker"] else "not behind any marker"
         why = ("over the budget" if x["over_budget"] else "under the budget") + \
-            (f"; the query names something in it: {x['query'][:160]!r}" if x.get("query_names_something") else "")
+            (f"; the query names {', '.join(x['query_terms_in_output'])} in it" if x.get("query_names_something") else "")
         out.append(f"- {agent} {key}, `{x['name']}`: `{lost['fact'][:120]}` ({where}; {why})")
     out += ["", "## Set 2: questions that name an entry", "",
             f"One session per question; the upstream has the agent run the command, then {' and '.join(f'`{c}`' for c in FILLERS)}. "
             f"Answer turns: requests carrying the output that carry the answer too. Ratio: o200k tokens of the output "
             f"upstream / direct (bound {RATIO_BOUND}).", "",
-            "| agent | question | command | mode | queries | answer turns | ratio | query names it | byte-stable | seconds |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| agent | question | command | mode | queries | answer turns | ratio | query terms in the output | "
+            "agent retrieved (answer in it) | retrievals | byte-stable | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for agent, sets in data["agents"].items():
         for kind, e in (sets.get("set2") or {}).items():
             for key, r in e["runs"].items():
                 mode, q = key.split("/")
                 if not r["ok"]:
-                    out.append(f"| {agent} | {e['question']} | `{e['command'][:40]}` | {mode} | {q[8:]} | did not finish | | | | |")
+                    out.append(f"| {agent} | {e['question']} | `{_short(e['command'])}` | {mode} | {q[8:]} | did not finish | | | | | | |")
                     continue
-                out.append(f"| {agent} | {e['question']} | `{e['command'][:40]}` | {mode} | {q[8:]} | {r['answer_turns']}/{r['turns']} | "
+                got = "-" if not r["retrieved_by_agent"] else ("yes (yes)" if r["answer_in_retrieved"] else "yes (no)")
+                out.append(f"| {agent} | {e['question']} | `{_short(e['command'])}` | {mode} | {q[8:]} | {r['answer_turns']}/{r['turns']} | "
                            f"{r['ratio']:.3f} ({r['tokens_upstream']:,}/{r['tokens_direct']:,}) | "
-                           f"{'yes' if r['query_names_something'] else 'no' if r['query'] is not None else '-'} | "
-                           f"{'yes' if r['byte_stable'] else 'no'} | {r['seconds']:.1f} |")
+                           f"{', '.join(r['query_terms_in_output']) or 'none' if r['query'] is not None else '-'} | {got} | "
+                           f"{r['retrievals']} | {'yes' if r['byte_stable'] else 'no'} | {r['seconds']:.1f} |")
     out += ["", "## Acceptance", ""]
     for line in data.get("acceptance", []):
         out.append(f"- {line}")
     if meta.get("not_run"):
         out += ["", "Not run: " + "; ".join(meta["not_run"])]
     return "\n".join(out) + "\n"
+
+
+def _short(command: str) -> str:
+    """A command as the report shows it: the venv's and site-packages' directories left out."""
+    return command.replace(str(VENV_BIN) + "/", "").replace(str(SITE) + "/", "")
 
 
 def acceptance(data: dict) -> list[str]:
@@ -840,6 +852,7 @@ def main() -> None:
     p.add_argument("--sets", default="1,2")
     p.add_argument("--facts", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--questions", type=int, default=2, help="questions per kind in set 2")
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--report", action="store_true", help="only write the .md next to --out from its json")
     args = p.parse_args()
@@ -870,7 +883,8 @@ def main() -> None:
     try:
         cmdlist = commands(holder.pid)
         env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
-        stable = [stable_lines(c, repo, env) for _, c in cmdlist]
+        reference = {i: _run(c, repo, env, check=False) for i, (_, c) in enumerate(cmdlist)}  # this script's own run
+        stable = [set(reference[i].splitlines()) for i in range(len(cmdlist))]
         for agent in args.agents.split(","):
             home = tmp / agent
             data["agents"][agent] = {}
@@ -878,11 +892,7 @@ def main() -> None:
                 s1 = run_set1(agent, configs, cmdlist, repo, home / "set1", stable, args, store, log)
                 data["agents"][agent]["set1"] = s1
             if "2" in args.sets.split(","):
-                if agent not in _direct_outputs_cache:  # set 1 did not run: the direct outputs to sample from
-                    d1 = session(agent, "direct", True, [c for _, c in cmdlist], PROMPT, repo, home / "set2-direct")
-                    _direct_outputs_cache[agent] = tool_outputs(agent, d1["bodies"][-1])
-                d1_out = _direct_outputs_cache[agent]
-                data["agents"][agent]["set2"] = run_set2(agent, configs, cmdlist, repo, home / "set2", stable, d1_out,
+                data["agents"][agent]["set2"] = run_set2(agent, configs, cmdlist, repo, home / "set2", stable, reference,
                                                          args, store, log)
     finally:
         os.killpg(holder.pid, signal.SIGTERM)
@@ -890,7 +900,8 @@ def main() -> None:
     data["meta"] = {
         "command": "nice -n 10 python bench/traffic.py" + "".join(
             f" --{k} {v}" for k, v in (("agents", args.agents), ("modes", args.modes), ("queries", args.queries),
-                                       ("sets", args.sets), ("facts", args.facts), ("seed", args.seed))
+                                       ("sets", args.sets), ("facts", args.facts), ("seed", args.seed),
+                                       ("questions", args.questions))
             if str(v) != str(p.get_default(k))) + (f" --out {args.out}" if args.out != OUT else ""),
         "seconds": time.perf_counter() - started, "when": time.strftime("%Y-%m-%d"),
         "agents": {a: agent_version(a) for a in args.agents.split(",")}, "model": cfg.model,
@@ -905,8 +916,6 @@ def main() -> None:
     log(f"wrote {args.out} and {md}")
     shutil.rmtree(tmp, ignore_errors=True)
 
-
-_direct_outputs_cache: dict[str, dict[int, str]] = {}
 
 if __name__ == "__main__":
     main()

@@ -346,7 +346,8 @@ def responses_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: d
 
 def anthropic_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: done"):
     """A scripted Anthropic Messages API (streamed, as Claude Code speaks it): it asks the agent to run each
-    of ``commands`` with its Bash tool, then answers; other paths answer {}; it records every request body."""
+    of ``commands`` with its Bash tool (a command may be a function of the request body), then answers;
+    other paths answer {}; it records every request body."""
     app = FastAPI()
     app.state.received = []
 
@@ -363,7 +364,8 @@ def anthropic_agent_upstream(commands: list[str], answer: str = "FINAL ANSWER: d
                  "usage": {"input_tokens": 10, "output_tokens": 1}}}
         if done < len(commands) and body.get("tools"):
             block = {"type": "tool_use", "id": f"toolu_{done:02d}", "name": "Bash", "input": {}}
-            delta = {"type": "input_json_delta", "partial_json": json.dumps({"command": commands[done], "description": "run"})}
+            command = commands[done](body) if callable(commands[done]) else commands[done]  # may read the history
+            delta = {"type": "input_json_delta", "partial_json": json.dumps({"command": command, "description": "run"})}
             stop = "tool_use"
         else:
             block, delta, stop = {"type": "text", "text": ""}, {"type": "text_delta", "text": answer}, "end_turn"

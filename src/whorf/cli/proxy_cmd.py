@@ -106,17 +106,41 @@ def stats(
     if as_json:
         print(json.dumps(snap, indent=1))
         return
-    usage = snap.get("usage", {})
-    total = usage.get("total", {})
-    print(f"requests {snap.get('requests', 0)}, tool outputs compressed {snap.get('tool_outputs_compressed', 0)}/"
-          f"{snap.get('tool_outputs_seen', 0)}, tokens saved {snap.get('tokens_saved', 0)} "
-          f"({snap.get('savings', 0.0):.1%} of the tool outputs)")
-    if total:
-        print(f"upstream usage: input {total.get('tokens_input', 0)}, cache reads {total.get('tokens_cache_read', 0)}, "
-              f"cache writes {total.get('tokens_cache_write', 0)}, output {total.get('tokens_output', 0)}; cost "
-              f"${total.get('cost', 0):.4f} against ${total.get('cost_uncompressed_estimate', 0):.4f} uncompressed "
-              f"(estimate; prices per million tokens {usage.get('prices_per_million')})")
-    for key, s in usage.get("sessions", {}).items():
+    _print_stats(snap)
+
+
+def _dollars(v) -> str:
+    return "-" if v is None else f"${v:.4f}"
+
+
+def _print_stats(snap: dict) -> None:
+    """The headline (saved net of the prompt cache), then one row per session: what went, on what
+    evidence, what the model asked back or re-ran, and what it cost."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    h = snap.get("headline", {})
+    share = f" ({h['saved_net_share']:.1%} of the cost)" if h.get("saved_net_share") is not None else ""
+    console.print(f"saved net of the prompt cache: [bold]{_dollars(h.get('saved_net_of_cache'))}[/bold]{share}; "
+                  f"cost {_dollars(h.get('cost'))} against {_dollars(h.get('cost_uncompressed_estimate'))} uncompressed "
+                  f"(estimate)")
+    ratio = h.get("tool_output_token_ratio")
+    console.print(f"requests {snap.get('requests', 0)}, tool outputs compressed {snap.get('tool_outputs_compressed', 0)}/"
+                  f"{snap.get('tool_outputs_seen', 0)}, raw token ratio of the tool outputs "
+                  f"{'-' if ratio is None else f'{ratio:.3f}'} (after/before), retrievals {snap.get('retrievals', 0)}")
+    table = Table(title="sessions")
+    for column in ("session", "requests", "outputs", "dropped by reason", "query terms", "retrievals", "re-runs",
+                   "cache misses", "cost", "saved net"):
+        table.add_column(column)
+    for key, s in snap.get("sessions", {}).items():
+        reasons = ", ".join(f"{k} {n}" for k, n in (s.get("omitted_by_reason") or {}).items()) or "none"
+        table.add_row(key, str(s.get("requests", 0)), str(s.get("outputs_compressed", 0)), reasons,
+                      ", ".join(s.get("query_terms") or []) or "-", str(s.get("retrievals", 0)),
+                      f"{s.get('reruns', 0)} ({s.get('rerun_rate', 0.0):.0%})", str(s.get("cache_misses", 0)),
+                      _dollars(s.get("cost")), _dollars(s.get("saved_net_of_cache")))
+    console.print(table)
+    for key, s in snap.get("usage", {}).get("sessions", {}).items():
         if s.get("costs_more_than_it_saves"):
-            print(f"session {key}: {s['cache_misses']} cache misses cost ${s['cache_miss_cost']:.4f}, more than the "
-                  f"${s['saved']:.4f} compression saved")
+            console.print(f"session {key}: {s['cache_misses']} cache misses cost ${s['cache_miss_cost']:.4f}, more "
+                          f"than the ${s['saved']:.4f} compression saved")

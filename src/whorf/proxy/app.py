@@ -27,7 +27,7 @@ from whorf.proxy.config import ProxyConfig
 from whorf.proxy.forms import FormCache
 from whorf.proxy.guard import error_response, host_is_loopback, redact_url, token_matches, upstream_url
 from whorf.proxy.pairs import PairLog
-from whorf.proxy.stats import ProxyStats
+from whorf.proxy.stats import ProxyStats, headline, sessions_view
 from whorf.proxy.usage import Ledger, UsageTap, session_key
 from whorf.proxy.worker import CompressionWorker, ModelSpec, factory_for
 from whorf.proxy.writer import PairWriter
@@ -183,11 +183,25 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
                      "pair_retries": writer.retries if writer else 0, "worker_restarts": worker.restarts,
                      "forms": proxy.forms.snapshot(), "usage": proxy.ledger.snapshot(),
                      **proxy.bodies.feedback.snapshot()})
+        snap["sessions"] = sessions_view(snap["sessions"], snap["usage"])
+        snap["headline"] = headline(snap)
         return JSONResponse(snap)
 
     @app.get("/api/recent")
     async def recent(request: Request) -> JSONResponse:
         return JSONResponse(list(proxy.stats.recent)) if private(request) else forbidden()
+
+    @app.get("/api/original/{handle}")
+    async def original(handle: str, request: Request) -> Response:
+        """What a marker omitted, byte for byte, from the local store (what ``whorf retrieve`` prints)."""
+        if not private(request):
+            return forbidden()
+        from whorf.store import Store
+
+        found = await asyncio.to_thread(Store().get, handle if handle.startswith("whorf:") else "whorf:" + handle)
+        if found is None:
+            return JSONResponse({"error": f"nothing stored under {handle}"}, 404)
+        return Response(found, media_type="text/plain; charset=utf-8")
 
     @app.get("/dashboard")
     async def dashboard(request: Request) -> Response:

@@ -61,6 +61,7 @@ class BodyCompressor:
             return Rewrite(raw)
         session = session_key(data)
         for s in slots:  # the model asked an original back: count it; that output is never compressed
+            self.feedback.called(session, s.call, s.command)
             if s.asks:
                 self._retrieved(session, s)
         eligible = [s for s in slots if len(s.text) >= self.config.min_chars and s.tool not in self.config.exclude_tools
@@ -208,9 +209,10 @@ class BodyCompressor:
 
     def _recent(self, slot: Slot, res, request_id: str, api: str, ms: float, session: str) -> dict:
         omissions = {"by_reason": res.by_reason, "query_terms": res.query_terms, "handles": res.handles}
+        self.feedback.compressed(session, res.by_reason, res.query_terms)
         item = {"time": time.time(), "request_id": request_id, "api": api, "tool": slot.tool, "domain": res.domain,
                 "tokens_in": res.tokens_in, "tokens_out": res.tokens_out, "words": res.words,
-                "session": session, "shape": res.shape, **omissions}
+                "session": session, "shape": res.shape, "markers": res.markers[:50], **omissions}
         if self.writer is not None and self.config.log_pairs:
             self.writer.put("pairs", [{
                 "request_id": request_id, "created_at": now(), "api": api, "tool_name": slot.tool,

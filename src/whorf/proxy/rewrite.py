@@ -34,6 +34,7 @@ class Slot:
     query: str | None = None
     call: str | None = None  # the tool call's id: it names this output's place in one conversation
     asks: tuple[str, ...] = ()  # handles its tool call asked back (``whorf retrieve whorf:…``): an original
+    command: str | None = None  # its tool call's input (the command line), as text
 
 
 MAX_QUERY_CHARS = 2000
@@ -119,14 +120,17 @@ class _Calls:
     calls: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     user: str = ""  # the last user text
     asks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # call id -> handles it asked back
+    commands: dict[str, str] = field(default_factory=dict)  # call id -> its input as text
 
     def add(self, call_id: Any, tool: Any, said: str, arguments: Any) -> None:
         if isinstance(call_id, str):
             self.calls[call_id] = (_name(tool), _intent(_query(self.user, said), _query(tool, arguments)))
             try:
-                handles = asked(arguments if isinstance(arguments, str) else json.dumps(arguments, default=str))
+                command = arguments if isinstance(arguments, str) else json.dumps(arguments, default=str)
             except (ValueError, RecursionError):
-                handles = ()
+                command = ""
+            self.commands[call_id] = f"{_name(tool)}:{command[:2000]}"
+            handles = asked(command)
             if handles:
                 self.asks[call_id] = handles
 
@@ -134,6 +138,7 @@ class _Calls:
         """``slots`` with the handles each one's call asked back."""
         for slot in slots:
             slot.asks = self.asks.get(slot.call, ()) if slot.call else ()
+            slot.command = self.commands.get(slot.call) if slot.call else None
         return slots
 
     def of(self, call_id: Any) -> tuple[str | None, str | None]:

@@ -89,3 +89,29 @@ class ProxyStats:
                 "uptime_s": time.time() - self.started,
                 "series": [{"t": t, "before": b, "after": a} for t, b, a in self.series],
             }
+
+
+def sessions_view(activity: dict, usage: dict) -> dict:
+    """Per session: what was compressed, what went (units by reason, the query terms that were the
+    evidence), what the model asked back and re-ran, beside what the session cost and saved net of the
+    prompt cache (the ledger's figures; ``cost`` is None before the upstream reported any usage)."""
+    ledger = usage.get("sessions", {})
+    out = {}
+    for key in dict.fromkeys([*ledger, *activity]):
+        u, a = ledger.get(key, {}), activity.get(key, {})
+        out[key] = {**a, "requests": u.get("requests", 0), "cost": u.get("cost"),
+                    "cost_uncompressed_estimate": u.get("cost_uncompressed_estimate"),
+                    "saved_net_of_cache": round(u.get("saved", 0.0) - u.get("cache_miss_cost", 0.0), 6),
+                    "cache_misses": u.get("cache_misses", 0)}
+    return out
+
+
+def headline(snap: dict) -> dict:
+    """The figure to lead with: dollars saved net of the prompt cache (saving priced at the cache's rates,
+    less what cache misses cost), and beside it, labelled as such, the raw token ratio of the tool outputs."""
+    total = snap.get("usage", {}).get("total", {})
+    net = total.get("saved", 0.0) - total.get("cache_miss_cost", 0.0)
+    before = total.get("cost_uncompressed_estimate")
+    return {"cost": total.get("cost"), "cost_uncompressed_estimate": before, "saved_net_of_cache": round(net, 6),
+            "saved_net_share": round(net / before, 4) if before else None,
+            "tool_output_token_ratio": round(snap["tokens_after"] / snap["tokens_before"], 4) if snap.get("tokens_before") else None}

@@ -34,6 +34,7 @@ class Outcome:
     words: list = field(default_factory=list)  # [[text, kept, must_keep, line], ...] (first 600, for the dashboard)
     decisions: list = field(default_factory=list)  # [[kept, must_keep, score], ...] per word (pair log)
     handles: list = field(default_factory=list)  # handles of the markers the structural stage left
+    markers: list = field(default_factory=list)  # [[handle, reason, count, unit, line], ...] per marker
     shape: str = ""  # the structure module that decided ("" when nothing structural changed)
     by_reason: dict = field(default_factory=dict)  # units omitted per reason (repetition, budget, query, blob)
     query_terms: list = field(default_factory=list)  # the query's terms that singled out the units kept
@@ -48,6 +49,7 @@ def outcome(res, words: bool = True) -> Outcome:
         words=[[w.text, w.kept, w.must_keep, w.line] for w in res.words[:600]] if words else [],
         decisions=[[int(w.kept), int(w.must_keep), round(float(w.score), 4)] for w in res.words] if words else [],
         handles=[getattr(m, "handle", None) for m in markers if getattr(m, "handle", None)],
+        markers=[[m.handle, m.reason, m.count, m.unit, m.line] for m in markers],
         shape=stats.structure, by_reason=dict(stats.omitted_by_reason), query_terms=list(stats.query_terms),
     )
 

@@ -27,16 +27,19 @@ def chars(budget_tokens: int | None) -> int | None:
 
 
 def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,
-         marker_chars: int = MARKER_CHARS, relevance: Sequence[float] | None = None) -> list[bool]:
+         marker_chars: int = MARKER_CHARS, relevance: Sequence[float] | None = None,
+         marked: bool = False) -> list[bool]:
     """The keep flags after dropping kept units until the kept sizes plus about one marker per dropped run
     fit ``budget_chars``: units the query does not match first, then the least relevant; among equals the
     lowest priority, then the one nearest the middle. Without a query (``relevance`` None or all 0) the
-    order is priority and position."""
+    order is priority and position. ``marked``: the units already not kept will stand behind markers too
+    (repetition), which count against the budget from the start; a dropped unit between two of them joins
+    them into one."""
     out = list(keep)
     if budget_chars is None:
         return out
     total = sum(s for s, k in zip(sizes, out) if k)
-    if total <= budget_chars:
+    if total <= budget_chars:  # (markers already there replace longer runs: under the budget they fit)
         return out
     n = len(sizes)
     middle = (n - 1) / 2
@@ -44,7 +47,7 @@ def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], bu
     # a unit the query matches outranks every unit it does not (errors and other MUST units aside)
     order = sorted((i for i in range(n) if out[i] and priority[i] < MUST),
                    key=lambda i: (rel[i] > 0, rel[i], priority[i], abs(i - middle)))
-    runs = 0
+    runs = sum(1 for i in range(n) if not out[i] and (i == 0 or out[i - 1])) if marked else 0
     for i in order:
         if total + runs * marker_chars <= budget_chars:
             break

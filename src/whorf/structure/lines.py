@@ -141,7 +141,7 @@ def _trim_units(lines: Sequence[Line], keep: Sequence[bool], priority: Sequence[
     over = budget_chars is not None and sum(s for s, k in zip(sizes, alive) if k) > budget_chars
     ev = relevance.evidence(["\n".join(lines[i].text for i in u) for u in units], query) if query and over else None
     ranks = [max(priority[i] for i in u) for u in units]
-    final_units = B.trim(sizes, alive, ranks, budget_chars, relevance=ev.scores if ev else None)
+    final_units = B.trim(sizes, alive, ranks, budget_chars, relevance=ev.scores if ev else None, marked=True)
     final = list(keep)
     for u, k in zip(units, final_units):
         if not k:

@@ -2,7 +2,8 @@
 
 A line's *repetition key* is the line with every variable token masked: a token is variable when it is a
 number, a time or date, a duration or size (``12ms``, ``4.2K``, ``3%``), a hex id of seven or more
-characters, a UUID, an IP address, or a short prefix glued to a number (``blk_-1608``, ``req-8f3a...``).
+characters, a UUID, an IP address, or a short prefix glued to a number (``blk_-1608``, ``req-8f3a...``)
+unless the prefix is an upper-case code (``INV-2291``, ``CVE-2024-3094``: the name of a row's subject).
 Anything with other letters is a name (``module_07.py``, ``nightly-export-041``, ``requests``): two lines
 that differ by a name are two entities, never a repetition. Only lines whose keys are equal may collapse
 behind a marker, and the marker says what varied (a numeric range or how many distinct values).
@@ -21,7 +22,8 @@ _VARIABLE = re.compile(
     r"|(?=[0-9a-f]*\d)[0-9a-f]{7,}"  # commit-like and request ids (a digit somewhere)
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"
-    r"|[A-Za-z]{1,4}[_-]-?(?=[0-9a-f-]*\d)[0-9a-fA-F-]{1,40}"  # blk_-1608..., req-8f3a..., pid-12
+    # blk_-1608..., req-8f3a..., pid-12; not an upper-case code (INV-2291, CVE-2024-3094, JIRA-81): a name
+    r"|(?![A-Z]{2})[A-Za-z]{1,4}[_-]-?(?=[0-9a-f-]*\d)[0-9a-fA-F-]{1,40}"
     r"|\d+(?:[.:]\d+)*[-T_]\d+(?:[.:,]\d+)*Z?"  # 2017-05-16_13:53:08, 2024-01-01T10:00:00
     r")$"
 )
