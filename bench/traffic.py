@@ -522,7 +522,8 @@ def check_output(name: str, direct: str, sent: str, facts: list[dict], store) ->
     for f in facts:
         if not reached(f, sent):
             behind = [h for h, o in originals.items() if o is not None and reached(f, o)]
-            lost.append({"fact": f["text"], "behind_marker": behind[0] if behind else None})
+            shown = next((m for m in markers if behind and behind[0] in m), None)
+            lost.append({"fact": f["text"], "behind_marker": behind[0] if behind else None, "marker": shown})
     size = budget_size(direct)
     return {
         "name": name, "chars_direct": len(direct), "chars_upstream": len(sent),
@@ -574,6 +575,9 @@ def query_info(direct: str, query: str | None) -> dict:
     return {"query": query[:400] if query else None, "query_names_something": bool(named), "query_terms_in_output": named}
 
 
+DIRECT: dict[str, dict[int, str]] = {}  # agent -> its set-1 direct run's outputs (set 2 samples from them)
+
+
 def run_set1(agent, configs, cmdlist, cwd, home, stable, args, store, log) -> dict:
     names = [n for n, _ in cmdlist]
     cmds = [c for _, c in cmdlist]
@@ -582,6 +586,7 @@ def run_set1(agent, configs, cmdlist, cwd, home, stable, args, store, log) -> di
     if not direct["ok"]:
         return {"direct": _summary([], direct), "runs": {}}
     d_out = tool_outputs(agent, direct["bodies"][-1])
+    DIRECT[agent] = d_out
     facts = {i: sample_facts(names[i], d_out.get(i, ""), stable[i], args.facts, f"{args.seed}:{agent}:{names[i]}")
              for i in range(len(cmds))}
     result = {"direct": {"seconds": direct["seconds"], "ok": True, "tokens": sum(
@@ -595,10 +600,12 @@ def run_set1(agent, configs, cmdlist, cwd, home, stable, args, store, log) -> di
         if sess["ok"]:
             last = sess["bodies"][-1]
             sent = tool_outputs(agent, last)
+            every = [tool_outputs(agent, b) for b in sess["bodies"]]
             qs = queries_of(agent, last)
             for i in range(len(cmds)):
                 row = check_output(names[i], d_out.get(i, ""), sent.get(i, ""), facts[i], store)
                 row.update(query_info(d_out.get(i, ""), qs.get(i) if queries else None))
+                row["byte_stable"] = len({e[i] for e in every if i in e}) <= 1  # the same form in every later request
                 rows.append(row)
         summary = _summary(rows, sess, direct)
         summary["outputs"] = rows
@@ -615,8 +622,9 @@ QUESTION_KINDS = ["pip list", "git log --stat", "pytest", "ps"]
 
 def questions(d_out: dict[int, str], names: list[str], stable: list[set[str]], seed: int, per_kind: int) -> list[dict]:
     """``per_kind`` questions per kind, each naming an entry sampled at random (seeded) among those the query
-    can single out (relevance.specific: an identifier, a path, a version, a number). ``d_out``: the outputs to
-    sample from (this script's own run of each command, so both agents get the same questions)."""
+    can single out (relevance.specific: an identifier, a path, a version, a number), from ``d_out``: the agent's
+    direct run of every command (each agent truncates in its own way: Claude Code cuts a failed command's output
+    to about 10,000 characters, so an entry must come from what that agent's direct run shows)."""
     from whorf.structure.relevance import specific
 
     out = []
@@ -721,8 +729,8 @@ def report(data: dict) -> str:
            "default, so 0; a marker's original is checked retrievable from the store instead: `whorf retrieve`).", "",
            "## Set 1: plain task prompt", "", f"Prompt: \"{PROMPT}\"", "",
            "| agent | mode | queries | facts reached | outputs losing facts | over-budget outputs, whole units only | "
-           "markers retrievable | retrievals | tokens upstream / direct | seconds (direct) | deadline misses |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "markers retrievable | byte-stable outputs | retrievals | tokens upstream / direct | seconds (direct) | deadline misses |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     losses = []
     for agent, sets in data["agents"].items():
         s1 = sets.get("set1")
@@ -732,7 +740,7 @@ def report(data: dict) -> str:
             mode, q = key.split("/")
             rows = r.get("outputs", [])
             if not r["ok"]:
-                out.append(f"| {agent} | {mode} | {q[8:]} | did not finish: {r['error'][-120:]!r} | | | | | | | |")
+                out.append(f"| {agent} | {mode} | {q[8:]} | did not finish: {r['error'][-120:]!r} | | | | | | | | |")
                 continue
             losing = [x for x in rows if x["lost"]]
             over = [x for x in rows if x["over_budget"]]
@@ -740,7 +748,7 @@ def report(data: dict) -> str:
             handles = sum(x["handles"] for x in rows)
             retr = sum(x["handles_retrievable"] for x in rows)
             out.append(f"| {agent} | {mode} | {q[8:]} | {r['facts_reached']}/{r['facts']} | {len(losing)} of {len(rows)} | "
-                       f"{over_ok}/{len(over)} | {retr}/{handles} | {r['retrievals']} | {r['tokens_upstream']:,}/"
+                       f"{over_ok}/{len(over)} | {retr}/{handles} | {sum(x.get('byte_stable', True) for x in rows)}/{len(rows)} | {r['retrievals']} | {r['tokens_upstream']:,}/"
                        f"{r['tokens_direct']:,} ({r['tokens_upstream'] / max(r['tokens_direct'], 1):.3f}) | "
                        f"{r['seconds']:.1f} ({r['direct_seconds']:.1f}) | {r['deadline_missed']} |")
             for x in rows:
@@ -767,14 +775,20 @@ def report(data: dict) -> str:
                 cells.append(f"{row['tokens_upstream']:,}/{row['tokens_direct']:,}, facts {row['facts_reached']}/{row['facts']}{flag}")
             out.append(f"| {n} | {s1['direct']['outputs'][n]['chars']:,} | " + " | ".join(cells) + " |")
         out.append("")
-    out += ["### Facts lost (set 1)", ""]
+    out += ["### Facts lost (set 1)", "", "Each fact once, with the configurations that lost it; the marker is the one "
+            "the fact went behind (its original, from the store, has the fact's line).", ""]
     if not losses:
         out.append("None.")
+    grouped: dict = {}
     for agent, key, x, lost in losses:
-        where = f"behind marker {lost['behind_marker']}" if lost["behind_marker"] else "not behind any marker"
+        where = f"behind `{lost['marker']}`" if lost.get("marker") else (
+            f"behind marker {lost['behind_marker']}" if lost["behind_marker"] else "not behind any marker")
         why = ("over the budget" if x["over_budget"] else "under the budget") + \
             (f"; the query names {', '.join(x['query_terms_in_output'])} in it" if x.get("query_names_something") else "")
-        out.append(f"- {agent} {key}, `{x['name']}`: `{lost['fact'][:120]}` ({where}; {why})")
+        grouped.setdefault((agent, x["name"], lost["fact"]), []).append((key, where, why))
+    for (agent, name, fact), seen in grouped.items():
+        keys = ", ".join(k for k, _, _ in seen)
+        out.append(f"- {agent}, `{name}`: `{fact[:120]}` — {keys}; {seen[0][2]}; {seen[0][1]}")
     out += ["", "## Set 2: questions that name an entry", "",
             f"One session per question; the upstream has the agent run the command, then {' and '.join(f'`{c}`' for c in FILLERS)}. "
             f"Answer turns: requests carrying the output that carry the answer too. Ratio: o200k tokens of the output "
@@ -822,6 +836,8 @@ def acceptance(data: dict) -> list[str]:
             if not r["ok"]:
                 under_lost.append(f"{agent} {key} did not finish")
         for kind, e in (sets.get("set2") or {}).items():
+            if not e.get("direct", {}).get("answer_in_direct", True):
+                q_bad.append(f"{agent} {e['question']!r}: the answer is not in the direct output (a bad question)")
             for key, r in e["runs"].items():
                 if not key.endswith("queries-on"):
                     continue
@@ -892,8 +908,11 @@ def main() -> None:
                 s1 = run_set1(agent, configs, cmdlist, repo, home / "set1", stable, args, store, log)
                 data["agents"][agent]["set1"] = s1
             if "2" in args.sets.split(","):
-                data["agents"][agent]["set2"] = run_set2(agent, configs, cmdlist, repo, home / "set2", stable, reference,
-                                                         args, store, log)
+                if agent not in DIRECT:  # set 1 did not run: a direct run of every command to sample from
+                    d1 = session(agent, "direct", True, [c for _, c in cmdlist], PROMPT, repo, home / "set2-direct")
+                    DIRECT[agent] = tool_outputs(agent, d1["bodies"][-1])
+                data["agents"][agent]["set2"] = run_set2(agent, configs, cmdlist, repo, home / "set2", stable,
+                                                         DIRECT[agent], args, store, log)
     finally:
         os.killpg(holder.pid, signal.SIGTERM)
     cfg = ProxyConfig(upstream="http://upstream")

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -219,12 +220,16 @@ class Compressor:
                 for w, sc, k, m in zip(seg.words, s.tolist(), keep.tolist(), must)
             )
         result_text = "".join(out)
+        spans = _omitted_spans(plan)
+        words: list[WordDecision] | StructuralWords = decisions
         if any(piece.kind != "words" for piece in plan.pieces):  # else every word is the model's already
-            decisions = _with_structural_words(text, decisions, _omitted_spans(plan), self.profile)
-        stats = self._finish_stats(text, result_text, decisions, plan, dom, opts, n_must, kept_must)
+            words = StructuralWords(text, decisions, spans, self.profile)  # built when asked for
+        n = len(text.split())
+        kept = n - _words_in(text, spans) - sum(not d.kept for d in decisions)
+        stats = self._finish_stats(text, result_text, (n, kept), plan, dom, opts, n_must, kept_must)
         if floor and not plan.changed:
             stats.passthrough = floor
-        return Compressed(result_text, decisions, stats,
+        return Compressed(result_text, words, stats,
                           original=text, markers=[Marker(o.handle, o.unit, o.count, o.line, o.reason) for o in plan.omissions],
                           omissions=plan.omissions, notes=plan.notes)
 
@@ -252,11 +257,10 @@ class Compressor:
             return f"prose under the gain floor (deleting would save {saved} tokens < min_saving_tokens={opts.min_saving_tokens})"
         return None
 
-    def _finish_stats(self, text, result_text, decisions, plan, dom, opts, n_must, kept_must) -> Stats:
+    def _finish_stats(self, text, result_text, counts, plan, dom, opts, n_must, kept_must) -> Stats:
         tokens_in = self.scorer.tokens.count(text.split())
         tokens_out = self.scorer.tokens.count(result_text.split())
-        n = len(decisions)
-        kept = sum(d.kept for d in decisions)
+        n, kept = counts
         return self._stats(
             words=n,
             words_kept=kept,
@@ -328,28 +332,51 @@ def _omitted_spans(plan: Plan) -> list[tuple[int, int]]:
     return sorted((o.start, o.start + len(o.original)) for o in plan.omissions)
 
 
-def _with_structural_words(text: str, model_words: list[WordDecision], omitted: list[tuple[int, int]],
-                           profile: Profile) -> list[WordDecision]:
-    """Every input word with its decision: the model's inside ``words`` pieces, the structure's elsewhere
-    (kept unless inside an omitted span; score 1.0 or 0.0, not a model score). ``must_keep`` says whether the
-    profile's patterns protect the word, whoever decided it."""
-    by_start = {w.start: w for w in model_words}
-    out: list[WordDecision] = []
-    spans = iter(omitted)
-    span = next(spans, None)
-    seg = segment(text)
-    must = profile.must_keep(seg.words, seg.text)
-    for seg_word, protected in zip(seg.words, must):
-        while span is not None and span[1] <= seg_word.start:
-            span = next(spans, None)
-        model = by_start.get(seg_word.start)
-        if model is not None:
-            out.append(model)
-            continue
-        dropped = span is not None and span[0] <= seg_word.start < span[1]
-        out.append(WordDecision(seg_word.text, seg_word.start, seg_word.end, seg_word.line,
-                                0.0 if dropped else 1.0, not dropped, protected, by="structure"))
-    return out
+_WORD = re.compile(r"\S+")
+
+
+def _words_in(text: str, spans: list[tuple[int, int]]) -> int:
+    """How many words of ``text`` start inside ``spans`` (the omitted originals)."""
+    n = 0
+    for start, end in spans:
+        found = sum(1 for _ in _WORD.finditer(text, start, end))
+        if found and start > 0 and not text[start - 1].isspace() and not text[start].isspace():
+            found -= 1  # a word that began before the span
+        n += found
+    return n
+
+
+class StructuralWords:
+    """Every input word with its decision, built on demand: the model's inside ``words`` pieces, the
+    structure's elsewhere (kept unless inside an omitted span; score 1.0 or 0.0, not a model score).
+    ``must_keep`` says whether the profile's patterns protect the word, whoever decided it."""
+
+    def __init__(self, text: str, model_words: list[WordDecision], omitted: list[tuple[int, int]], profile: Profile):
+        self.text, self.model_words, self.omitted, self.profile = text, model_words, omitted, profile
+
+    def __call__(self, limit: int | None = None) -> list[WordDecision]:
+        text = self.text
+        if limit is not None:  # only as far as the first ``limit`` words (a whole line more)
+            ends = [m.end() for m, _ in zip(_WORD.finditer(text), range(limit))]
+            cut = text.find("\n", ends[-1]) if ends else 0
+            text = text if cut < 0 else text[:cut]
+        by_start = {w.start: w for w in self.model_words}
+        out: list[WordDecision] = []
+        spans = iter(self.omitted)
+        span = next(spans, None)
+        seg = segment(text)
+        must = self.profile.must_keep(seg.words, seg.text)
+        for seg_word, protected in zip(seg.words, must):
+            while span is not None and span[1] <= seg_word.start:
+                span = next(spans, None)
+            model = by_start.get(seg_word.start)
+            if model is not None:
+                out.append(model)
+                continue
+            dropped = span is not None and span[0] <= seg_word.start < span[1]
+            out.append(WordDecision(seg_word.text, seg_word.start, seg_word.end, seg_word.line,
+                                    0.0 if dropped else 1.0, not dropped, protected, by="structure"))
+        return out if limit is None else out[:limit]
 
 
 def untrained_default() -> modeling.Loaded:

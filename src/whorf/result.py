@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(slots=True)
@@ -68,15 +68,49 @@ class Stats:
         )
 
 
-@dataclass
 class Compressed:
-    text: str
-    words: list[WordDecision] = field(default_factory=list)
-    stats: Stats = field(default_factory=Stats)
-    original: str = field(default="", repr=False)
-    markers: list[Marker] = field(default_factory=list)
-    omissions: list[Any] = field(default_factory=list, repr=False)  # structure.plan.Omission, with originals
-    notes: list[Any] = field(default_factory=list, repr=False)  # structure.plan.Note: what the structure decided
+    """One compression: the text, its stats and markers; ``words`` (every input word with its decision) is
+    built when first asked for (``--json``, ``explain``, the dashboard, training data), not on every call.
+    ``words`` may be given as a list, or as a function of an optional limit (the first N words)."""
+
+    __slots__ = ("text", "_words", "stats", "original", "markers", "omissions", "notes")
+
+    def __init__(self, text: str, words: list[WordDecision] | Callable[..., list[WordDecision]] | None = None,
+                 stats: Stats | None = None, original: str = "", markers: list[Marker] | None = None,
+                 omissions: list[Any] | None = None, notes: list[Any] | None = None):
+        self.text = text
+        self._words = words if words is not None else []
+        self.stats = stats if stats is not None else Stats()
+        self.original = original
+        self.markers = markers or []
+        self.omissions = omissions or []  # structure.plan.Omission, with originals
+        self.notes = notes or []  # structure.plan.Note: what the structure decided
+
+    @property
+    def words(self) -> list[WordDecision]:
+        if callable(self._words):
+            self._words = self._words()
+        return self._words
+
+    def first_words(self, limit: int) -> list[WordDecision]:
+        """The decisions of the first ``limit`` words (without building the rest)."""
+        if callable(self._words):
+            return self._words(limit)
+        return self._words[:limit]
+
+    def __getstate__(self) -> dict:  # pickled (to a worker's parent, a Ray task) with its words built
+        return {name: (self.words if name == "_words" else getattr(self, name)) for name in self.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"Compressed(text={self.text!r}, stats={self.stats!r}, markers={self.markers!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Compressed) and (self.text, self.words, self.stats, self.markers) == \
+            (other.text, other.words, other.stats, other.markers)
 
     def to_dict(self, words: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"compressed": self.text, "stats": asdict(self.stats),

@@ -58,6 +58,20 @@ class Proxy:
         self.base = httpx.URL(config.upstream.rstrip("/") + "/")
         self.client: httpx.AsyncClient | None = None
 
+    def snapshot(self) -> dict:
+        """``/stats``: the counters, the writer's and worker's health, the ledger, the retrievals and, per
+        session, what went and why beside what it cost; ``headline`` is the figure to lead with."""
+        snap = self.stats.snapshot()
+        writer, config = self.writer, self.config
+        snap.update({"pid": os.getpid(), "model": self.worker.model_id, "upstream": redact_url(config.upstream),
+                     "logging_pairs": config.log_pairs, "pairs_written": writer.written if writer else 0,
+                     "pairs_lost": writer.lost if writer else 0, "pair_retries": writer.retries if writer else 0,
+                     "worker_restarts": self.worker.restarts, "forms": self.forms.snapshot(),
+                     "usage": self.ledger.snapshot(), **self.bodies.feedback.snapshot()})
+        snap["sessions"] = sessions_view(snap["sessions"], snap["usage"])
+        snap["headline"] = headline(snap)
+        return snap
+
     async def forward(self, request: Request) -> Response:
         target = upstream_url(self.base, request.scope.get("raw_path") or request.url.path.encode(),
                               request.scope.get("query_string", b""))
@@ -176,16 +190,7 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
 
     @app.get("/stats")
     async def stats() -> JSONResponse:
-        snap = proxy.stats.snapshot()
-        writer = proxy.writer
-        snap.update({"pid": os.getpid(), "model": worker.model_id, "upstream": redact_url(config.upstream), "logging_pairs": config.log_pairs,
-                     "pairs_written": writer.written if writer else 0, "pairs_lost": writer.lost if writer else 0,
-                     "pair_retries": writer.retries if writer else 0, "worker_restarts": worker.restarts,
-                     "forms": proxy.forms.snapshot(), "usage": proxy.ledger.snapshot(),
-                     **proxy.bodies.feedback.snapshot()})
-        snap["sessions"] = sessions_view(snap["sessions"], snap["usage"])
-        snap["headline"] = headline(snap)
-        return JSONResponse(snap)
+        return JSONResponse(proxy.snapshot())
 
     @app.get("/api/recent")
     async def recent(request: Request) -> JSONResponse:
@@ -193,15 +198,7 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
 
     @app.get("/api/original/{handle}")
     async def original(handle: str, request: Request) -> Response:
-        """What a marker omitted, byte for byte, from the local store (what ``whorf retrieve`` prints)."""
-        if not private(request):
-            return forbidden()
-        from whorf.store import Store
-
-        found = await asyncio.to_thread(Store().get, handle if handle.startswith("whorf:") else "whorf:" + handle)
-        if found is None:
-            return JSONResponse({"error": f"nothing stored under {handle}"}, 404)
-        return Response(found, media_type="text/plain; charset=utf-8")
+        return await _original(handle) if private(request) else forbidden()
 
     @app.get("/dashboard")
     async def dashboard(request: Request) -> Response:
@@ -215,6 +212,16 @@ def create_app(config: ProxyConfig, compressor=None, worker: CompressionWorker |
 
     app.add_api_websocket_route("/{path:path}", _refuse_websocket(proxy))
     return app
+
+
+async def _original(handle: str) -> Response:
+    """What a marker omitted, byte for byte, from the local store (what ``whorf retrieve`` prints)."""
+    from whorf.store import Store
+
+    found = await asyncio.to_thread(Store().get, handle if handle.startswith("whorf:") else "whorf:" + handle)
+    if found is None:
+        return JSONResponse({"error": f"nothing stored under {handle}"}, 404)
+    return Response(found, media_type="text/plain; charset=utf-8")
 
 
 def _refuse_websocket(proxy: Proxy):

@@ -166,6 +166,7 @@ class BodyCompressor:
         try:
             if mine:
                 future = self.worker.submit([s.text for s in mine.values()], self.config.options,
+                                            words=self.config.log_pairs,  # every word's decision: training rows
                                             queries=[self._query(s, relaxed) for s in mine.values()])
                 outcomes = await asyncio.wait_for(asyncio.wrap_future(future), timeout=deadline)
                 results.update(zip(mine, outcomes))

@@ -46,7 +46,7 @@ def outcome(res, words: bool = True) -> Outcome:
     return Outcome(
         text=res.text, passthrough=stats.passthrough, domain=stats.domain, model=stats.model,
         tokens_in=stats.tokens_in, tokens_out=stats.tokens_out,
-        words=[[w.text, w.kept, w.must_keep, w.line] for w in res.words[:600]] if words else [],
+        words=[[w.text, w.kept, w.must_keep, w.line] for w in res.first_words(600)],
         decisions=[[int(w.kept), int(w.must_keep), round(float(w.score), 4)] for w in res.words] if words else [],
         handles=[getattr(m, "handle", None) for m in markers if getattr(m, "handle", None)],
         markers=[[m.handle, m.reason, m.count, m.unit, m.line] for m in markers],

@@ -12,6 +12,7 @@ behind a marker, and the marker says what varied (a numeric range or how many di
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Sequence
 
 _NUM = r"[-+]?\d+(?:[-.,:/_]\d+)*"
@@ -37,8 +38,10 @@ def variable(token: str) -> bool:
     return bool(_VARIABLE.match(token))
 
 
+@lru_cache(maxsize=1 << 16)
 def key(line: str) -> str:
-    """The line with its variable tokens masked (``#``); equal keys mean the lines repeat one template."""
+    """The line with its variable tokens masked (``#``); equal keys mean the lines repeat one template.
+    (Cached: the modules ask for the same line's key several times.)"""
     head = line[:MAX_KEY_LINE]
     return _TOKEN.sub(lambda m: "#" if variable(m.group()) else m.group(), head) + line[MAX_KEY_LINE:]
 
