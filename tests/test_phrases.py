@@ -113,3 +113,24 @@ def test_clause_ends_are_one_definition_for_chunks_and_scopes():
     for text, n in cases.items():
         seg = segment(text)
         assert profile.must_keep(seg.words, text) == [True] * n + [False] * (len(seg.words) - n), text
+
+
+def test_a_time_word_opens_a_condition_scope_only_before_a_clause():
+    """"after the migration fails" is a condition and keeps its clause; "after lunch" is a time, and
+    its words are left to the model (negations keep their whole clause as before)."""
+    from whorf.patterns import load_profile
+    from whorf.segment import segment
+
+    profile = load_profile("default")
+
+    def forced(text):
+        seg = segment(text)
+        return [w.text for w, m in zip(seg.words, profile.must_keep(seg.words, text)) if m]
+
+    assert forced("After lunch we talked about the plan.") == []
+    assert forced("We agreed after a long discussion.") == []
+    assert forced("Roll back after the migration fails.") == ["Roll", "back", "after", "the", "migration", "fails."]
+    assert forced("Run the tests before deploying to prod.")[-4:] == ["before", "deploying", "to", "prod."]
+    assert "restarts," in forced("Wait while the server restarts, then stop.")
+    assert forced("If the migration fails, roll back.") == ["If", "the", "migration", "fails,", "roll", "back."]
+    assert "delete" in forced("After lunch, do not delete the database.")

@@ -18,7 +18,9 @@ with its object, so "do not delete the production database" cannot come out as "
 exact_keep_pct counts); a pattern named in ``sentence_start`` counts only on the first word of a sentence
 (of a line, after ``.`` ``!`` ``?`` ``:`` ``;`` or a list marker, or after "please", "then", "next",
 "finally"...) and must match at the word's start:
-"Run the migration" is an imperative, "a dry run" is not.
+"Run the migration" is an imperative, "a dry run" is not. A scope pattern named in ``needs_clause`` opens its
+scope only when a clause follows it (``whorf.phrases.opens_clause``): "after the migration fails" is a
+condition, "after lunch" a time.
 
 Bounded scanning. A regular expression that scans a run of characters from every start position takes
 time quadratic in the length of a run without spaces (the seed's ``[a-z_]+\.[a-z_]+`` on a minified
@@ -42,7 +44,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from whorf.phrases import clause_end, ends_clause, ends_sentence, is_function
+from whorf.phrases import clause_end, ends_clause, ends_sentence, is_function, opens_clause
 from whorf.segment import Word
 
 BUILTIN_PROFILES = ("seed", "default")
@@ -66,6 +68,9 @@ class Profile:
     # must-keep words of their own, so they are not facts exact_keep_pct counts
     scope_patterns: tuple[tuple[str, str], ...] = ()
     sentence_start: frozenset[str] = frozenset()  # patterns that count only on a sentence's first word
+    # scope patterns that open their scope only when a clause follows (phrases.opens_clause): "after the
+    # migration fails" opens one, "after lunch" does not
+    needs_clause: frozenset[str] = frozenset()
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -81,7 +86,7 @@ class Profile:
             regex = _compile((self.patterns.get(name) or only[name],))
             hits = _at_sentence_start(regex, words, text) if name in self.sentence_start else _flag(regex, words, text)
             for i, hit in enumerate(hits):
-                if hit:
+                if hit and (name not in self.needs_clause or opens_clause(words, i)):
                     flags[i] = True
                     _keep_scope(words, flags, i, n)
         return flags
@@ -225,5 +230,7 @@ def load_profile(name_or_path: str = "default") -> Profile:
             raise ValueError(f"profile {raw.get('name', name_or_path)}: pattern {key!r} is invalid: {exc}")
     starts = set(parent.sentence_start) if raw.get("extends") else set()
     starts.update(raw.get("sentence_start", []))
+    clauses = set(parent.needs_clause) if raw.get("extends") else set()
+    clauses.update(raw.get("needs_clause", []))
     return Profile(raw.get("name", str(name_or_path)), patterns, tuple(sorted(scope.items())),
-                   tuple(sorted(only.items())), frozenset(starts))
+                   tuple(sorted(only.items())), frozenset(starts), frozenset(clauses))

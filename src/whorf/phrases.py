@@ -83,6 +83,38 @@ def is_function(word: str) -> bool:
     return key(word) in FUNCTION_WORDS
 
 
+# words that make what follows a subordinator a clause: auxiliaries and modals, and subject pronouns
+_AUXILIARIES = frozenset("""am is are was were be been being has have had do does did can could will would shall
+should may might must""".split())
+_SUBJECTS = frozenset("i you he she it we they there someone anyone everyone something anything".split())
+_DETERMINERS = frozenset("a an the this that these those my your his her its our their each every some any no".split())
+
+
+def opens_clause(words: Sequence[Word], i: int, reach: int = 8) -> bool:
+    """Whether the words after the subordinator at ``i`` ("before", "after", "until", "while", "once",
+    "except") form a clause, not a noun phrase: "after the migration fails" and "before deploying" do,
+    "after lunch" and "after a long discussion" do not. A clause: a verb in ``-ing`` right after it, a
+    subject pronoun right after it, an auxiliary or modal in the clause, or a verb-shaped word (``-s``,
+    ``-ed``) after a noun, within ``reach`` words and before the clause ends."""
+    if ends_clause(words[i].text):
+        return False
+    first = key(words[i + 1].text) if i + 1 < len(words) and words[i + 1].line == words[i].line else ""
+    if first.endswith("ing") and len(first) > 4 or first in _SUBJECTS:
+        return True
+    for j in range(i + 1, min(i + 1 + reach, len(words))):
+        if words[j].line != words[i].line:
+            return False
+        w, before = key(words[j].text), key(words[j - 1].text)
+        if w in _AUXILIARIES:
+            return True
+        if j >= i + 2 and before not in _DETERMINERS and before not in FUNCTION_WORDS and len(w) > 3 \
+                and (w.endswith("ed") or (w.endswith("s") and not w.endswith("ss"))):
+            return True
+        if ends_clause(words[j].text):
+            return False
+    return False
+
+
 def chunk(words: Sequence[Word]) -> np.ndarray:
     """The phrase of each word, as consecutive ids from 0 (words of one phrase are adjacent)."""
     ids = np.zeros(len(words), dtype=np.int64)
