@@ -71,3 +71,42 @@ def test_no_function_over_60_lines():
                 if length > MAX_FUNCTION_LINES:
                     long.append(f"{name}.{node.name}: {length} lines")
     assert not long, "\n".join(long)
+
+
+# The layers of docs/architecture.md, lowest first: a module imports only its own layer and those below.
+LAYERS = [
+    ("text", ["config", "textio", "urls", "result", "patterns", "phrases", "segment", "decide", "domain", "store",
+              "structure", "envelopes", "tokens", "lexicon", "router"]),
+    ("model", ["backbone", "model", "light", "runtime", "scoring", "registry"]),
+    ("export", ["onnx_export"]),
+    ("compress", ["compressor", "jsonl", "explain", "examples"]),
+    ("judge", ["gate", "eval", "train", "data", "loop", "metrics", "labels"]),
+    ("scale", ["batch", "loop.dogfood"]),
+    ("ship", ["ship"]),
+    ("entry", ["cli", "proxy", "__main__"]),
+]
+
+
+def _layer(module: str) -> int | None:
+    """The layer of ``module`` (a module named in a layer itself, ``loop.dogfood``, before its package)."""
+    parts = module.split(".")[1:]
+    for depth in (2, 1):
+        for rank, (_, names) in enumerate(LAYERS):
+            if len(parts) >= depth and ".".join(parts[:depth]) in names:
+                return rank
+    return None
+
+
+def test_imports_follow_the_documented_layers():
+    modules = _modules()
+    known = set(modules)
+    unplaced = sorted({m.split(".")[1] for m in known if "." in m and _layer(m) is None})
+    assert not unplaced, f"modules in no layer of docs/architecture.md: {unplaced}"
+    against = []
+    for name, tree in modules.items():
+        mine = _layer(name)
+        for target in _imports(name, tree, known) - {"whorf"}:
+            theirs = _layer(target)
+            if mine is not None and theirs is not None and theirs > mine:
+                against.append(f"{name} ({LAYERS[mine][0]}) imports {target} ({LAYERS[theirs][0]})")
+    assert not against, "\n".join(sorted(against))

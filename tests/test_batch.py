@@ -106,7 +106,7 @@ def test_pair_log_and_parquet_sources(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from whorf.proxy.pairs import PairLog, now
+    from whorf.data.pairs import PairLog, now
 
     url = f"sqlite:///{tmp_path / 'pairs.sqlite'}"
     log = PairLog(url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from whorf.loop.dogfood import DogfoodConfig, run
-from whorf.proxy.pairs import PairLog, now
+from whorf.data.pairs import PairLog, now
 
 from conftest import FIXTURES
 from test_train import config

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from whorf.proxy.app import ProxyConfig, create_app
-from whorf.proxy.pairs import PairLog
+from whorf.data.pairs import PairLog
 from whorf.proxy.worker import CompressionWorker, factory_for
 
 from conftest import FIXTURES, TOOL_OUTPUT

@@ -222,11 +222,12 @@ def test_terms_of_every_unit_and_the_commands_words_change_nothing(words, comman
     without a query (the same plan as under the normal budget)."""
     from whorf.config import CompressOptions
     from whorf.compressor import _plan
+    from whorf.router import route as route_of
 
     opts = CompressOptions(store=False, query_budget_tokens=100)
     query = " ".join(words) + " " + command
-    plain, _ = _plan(GREP, route(GREP), None, None, opts)
-    asked, _ = _plan(GREP, route(GREP), query, None, opts)
+    plain, _ = _plan(GREP, route_of(GREP), None, None, opts)
+    asked, _ = _plan(GREP, route_of(GREP), query, None, opts)
     assert asked.render(GREP) == plain.render(GREP) == GREP
     assert asked.matched == ()
 

@@ -14,7 +14,7 @@ import pytest
 
 from whorf.proxy.app import ProxyConfig, create_app
 from whorf.proxy.feedback import RETRIEVE
-from whorf.proxy.pairs import PairLog
+from whorf.data.pairs import PairLog
 from whorf.structure.markers import MARKER_LINE
 
 from servers import serve, upstream_app

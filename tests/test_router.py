@@ -82,3 +82,24 @@ def test_docker_table_with_multiword_header_keeps_the_odd_row():
     out = structure.plan(text, "table").render(text)
     assert out.splitlines()[0] == head.rstrip("\n") and rows[25].rstrip("\n") in out.splitlines()
     assert len(out) < 0.3 * len(text)
+
+
+def test_one_route_names_the_models_label_and_the_module_that_decides():
+    """``whorf compress --json`` on a git log says ``gitlog`` (the router's label stays the model's: prose),
+    on ``ls -l`` the table module."""
+    import json as _json
+    import subprocess
+    import sys
+
+    from conftest import FIXTURES
+    from whorf.router import route
+
+    log = (FIXTURES / "programs" / "git_log_stat.txt").read_text()
+    assert route(log).shape == "gitlog"
+    listing = subprocess.run(["ls", "-l", "/usr/bin"], capture_output=True, text=True).stdout
+    assert route(listing).shape == "table"
+    for text, shape in ((log, "gitlog"), (listing, "table")):
+        run = subprocess.run([sys.executable, "-m", "whorf", "compress", "-", "--json", "--budget", "300"],
+                             input=text, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert _json.loads(run.stdout)["stats"]["structure"] == shape

@@ -18,7 +18,7 @@ import numpy as np
 
 from whorf import domain as domains
 from whorf import envelopes
-from whorf import light, registry, runtime as runtimes
+from whorf import light, registry, router, runtime as runtimes
 from whorf.config import CompressOptions, ModelConfig
 from whorf.decide import decide
 from whorf.patterns import Profile, load_profile
@@ -132,8 +132,9 @@ class Compressor:
                 continue
             wrapped = envelopes.split(text) if opts.structure else None
             body = wrapped.body if wrapped else text
-            dom = domains.normalize(opts.domain) or domains.route(body)
-            plan, floor = _plan(body, dom, queries[i] if queries is not None else opts.query, budget, opts)
+            routed = router.route(body, opts.domain)
+            dom = routed.domain
+            plan, floor = _plan(body, routed, queries[i] if queries is not None else opts.query, budget, opts)
             if wrapped:  # the agent's header goes back byte for byte; the body was decided by its own shape
                 plan = enveloped(plan, wrapped.header)
             if floor:
@@ -283,19 +284,19 @@ class Compressor:
         )
 
 
-def _plan(text: str, dom: str, query, budget: int | None, opts: CompressOptions) -> tuple[Plan, str | None]:
+def _plan(text: str, routed: router.Route, query, budget: int | None, opts: CompressOptions) -> tuple[Plan, str | None]:
     """The structural plan of one text, and why its prose stays whole (the gain floor) or None. The query
     budget holds only when the query matched one of the units it dropped among; otherwise the plan is made
     again under the normal budget."""
     if not opts.structure:
-        return whole(text, dom, "words"), None
+        return whole(text, routed.domain, "words"), None
     if isinstance(query, (bytes, bytearray)):
         query = bytes(query).decode("utf-8", "replace")
     query = query or None
     cap = _budget_for(text, query, budget, opts)
-    plan = structure.plan(text, dom, cap, query)
+    plan = structure.plan_shape(text, routed.shape, cap, query)
     if cap != budget and plan.omissions and not plan.matched:  # nothing dropped: the same plan either way
-        plan = structure.plan(text, dom, budget, query)
+        plan = structure.plan_shape(text, routed.shape, budget, query)
     floor = _under_gain_floor(text, plan, opts)
     if floor:  # every word stays; the stats say why
         plan.pieces = [replace(p, kind="keep") if p.kind == "words" else p for p in plan.pieces]

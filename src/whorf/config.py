@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from whorf.domain import PREFIXES
+
+
+def cache_dir() -> Path:
+    """Where whorf keeps what it makes (the store of omitted originals, the model registry, the pair log):
+    ``$XDG_CACHE_HOME/whorf``, else ``~/.cache/whorf``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "whorf"
 
 CONFIG_FILE = "whorf.json"
 ADAPTER_FILE = "adapter.safetensors"

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
 
-from whorf.config import CONFIG_FILE
+from whorf.config import CONFIG_FILE, cache_dir  # noqa: F401 - registry.cache_dir stays importable
 
 DEFAULT_MODEL = "whorf-micro"  # the 3-layer student of whorf-mini (whorf.train.student)
 UNTRAINED = "untrained"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "whorf"
 
 
 def registry_dir() -> Path:

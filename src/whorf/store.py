@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from whorf.registry import cache_dir
+from whorf.config import cache_dir
 
 log = logging.getLogger("whorf")
 PREFIX = "whorf:"

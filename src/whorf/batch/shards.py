@@ -135,7 +135,7 @@ def _sql_plan(url: str, shard_rows: int) -> Iterator[tuple]:
     """Id ranges of the pair log as it stands now."""
     from sqlalchemy import select
 
-    from whorf.proxy.pairs import Pair
+    from whorf.data.pairs import Pair
 
     engine = _pair_log(url)
     ids: list[int] = []
@@ -216,7 +216,7 @@ def _sql_rows(shard: Shard) -> list[bytes]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from whorf.proxy.pairs import Pair
+    from whorf.data.pairs import Pair
 
     engine = _pair_log(shard.source)
     try:

@@ -60,7 +60,7 @@ def proxy(
                          cache_bytes=cache_mb * 2**20, kill_after_s=kill_after_s, dashboard_token=dashboard_token,
                          queries=queries, budget_tokens=budget, query_budget_tokens=query_budget,
                          upstream_timeout=upstream_timeout)
-    from whorf.proxy.pairs import PairLogError
+    from whorf.data.pairs import PairLogError
 
     try:
         application = create_app(config)
@@ -79,7 +79,7 @@ def export(
     min_ratio: float = typer.Option(1.0, "--min-ratio", help="Only pairs whose original is at least this many times longer."),
 ) -> None:
     """Export logged pairs as training data for whorf train / whorf selflabel."""
-    from whorf.proxy.pairs import PairLog
+    from whorf.data.pairs import PairLog
 
     if since and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)

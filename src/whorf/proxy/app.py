@@ -26,7 +26,7 @@ from whorf.proxy.compress import BodyCompressor
 from whorf.proxy.config import ProxyConfig
 from whorf.proxy.forms import FormCache
 from whorf.proxy.guard import error_response, host_is_loopback, redact_url, token_matches, upstream_url
-from whorf.proxy.pairs import PairLog
+from whorf.data.pairs import PairLog
 from whorf.proxy.stats import ProxyStats, headline, sessions_view
 from whorf.proxy.usage import Ledger, UsageTap, session_key
 from whorf.proxy.worker import CompressionWorker, ModelSpec, factory_for

@@ -19,7 +19,7 @@ from whorf.proxy.forms import COMPRESSED, ORIGINAL, Form, FormCache, form_key, o
 # the conversation that received it (its history stays byte-stable), not for every later conversation
 TRANSIENT = frozenset({"deadline", "shed", "failure", "bypass"})
 from whorf.proxy.feedback import Feedback, hint
-from whorf.proxy.pairs import now
+from whorf.data.pairs import now
 from whorf.proxy.usage import session_key
 from whorf.proxy.rewrite import FINDERS, Slot, splice
 
@@ -227,10 +227,9 @@ class BodyCompressor:
 
 def shape_of(text: str) -> str:
     """The structure module an output goes to (what the compressor's router would say)."""
-    from whorf import structure
-    from whorf.domain import route
+    from whorf.router import route
 
-    return structure.shape(text, route(text))
+    return route(text).shape
 
 
 def _pin(key: str, slot: Slot) -> str:

@@ -5,7 +5,7 @@ wins: the compressed text, or the original (the compression was too slow, the qu
 client bypassed the proxy, or compressing did not help). Every later request that carries the same
 output sends that same form, so the history the upstream sees never changes and its prompt cache hits.
 
-Decisions live in a bounded LRU (by bytes); with a :class:`~whorf.proxy.pairs.PairLog` they are also
+Decisions live in a bounded LRU (by bytes); with a :class:`~whorf.data.pairs.PairLog` they are also
 written to its ``forms`` table and looked up there after eviction or a restart.
 """
 

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from whorf.registry import cache_dir
+from whorf.config import cache_dir
 
 
 def running(url: str) -> bool:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 import httpx
 from fastapi.responses import Response
 
-from whorf.proxy.pairs import now
+from whorf.data.pairs import now
 from whorf.proxy.rewrite import append_items, insert_key
 
 TOOL_NAME = "whorf_retrieve"

@@ -14,7 +14,7 @@ import threading
 import time
 
 from whorf.proxy.forms import Form
-from whorf.proxy.pairs import PairLog, now
+from whorf.data.pairs import PairLog, now
 
 log = logging.getLogger("whorf.proxy")
 

@@ -48,8 +48,12 @@ def shape(text: str, domain: str) -> str:
 def plan(text: str, domain: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
     """The structural plan for ``text`` routed as ``domain``; over ``budget_chars`` whole units go, those
     least relevant to ``query`` (the agent's intent) first. Without a budget the query changes nothing."""
-    name = shape(text, domain)
+    return plan_shape(text, shape(text, domain), budget_chars, query)
+
+
+def plan_shape(text: str, name: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    """The plan of the structure module ``name`` (a shape already routed: ``whorf.router.route``)."""
     return import_module(f"whorf.structure.{MODULES[name]}").plan(text, budget_chars, query)
 
 
-__all__ = ["plan", "shape", "Plan", "Piece", "Omission", "Note", "whole"]
+__all__ = ["plan", "plan_shape", "shape", "Plan", "Piece", "Omission", "Note", "whole"]

@@ -19,7 +19,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from whorf.registry import cache_dir
+from whorf.config import cache_dir
 
 
 class Base(DeclarativeBase):
@@ -103,7 +103,7 @@ class PairLog:
             Base.metadata.create_all(self.engine)
             self._add_missing_columns()
         except SQLAlchemyError as exc:
-            from whorf.proxy.guard import redact_url
+            from whorf.urls import redact_url
 
             self.engine.dispose()
             cause = getattr(exc, "orig", None) or exc
