@@ -389,6 +389,20 @@ def _wait_port(url: str, timeout: float = 120) -> None:
 
 def session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, cwd: Path, home: Path,
             answer: dict | None = None) -> dict:
+    """One agent run (tried once more when it did not finish: a wrap session's proxy imports the working tree
+    afresh, so an edit in progress can break one start); ``attempts`` says how many it took."""
+    for attempt in (1, 2):
+        shutil.rmtree(home, ignore_errors=True)
+        result = _session(agent, mode, queries, cmds, prompt, cwd, home, answer)
+        result["attempts"] = attempt
+        if result["ok"]:
+            break
+        print(f"  {agent} {mode} session did not finish (attempt {attempt}): {result['error'][-300:]}", flush=True)
+    return result
+
+
+def _session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, cwd: Path, home: Path,
+             answer: dict | None = None) -> dict:
     """One agent run: mode direct, proxy or wrap. Returns the upstream's request bodies, /stats, seconds."""
     import httpx
     from servers import free_port, serve
@@ -433,6 +447,10 @@ def session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, 
             seconds = time.perf_counter() - started
             try:
                 stats = httpx.get(f"{url}/stats", timeout=10).json()
+            except httpx.HTTPError as exc:  # the proxy is gone (or never started): say why, from its log
+                log_file = Path(os.environ.get("XDG_CACHE_HOME", "")) / "whorf" / f"proxy-{port}.log"
+                tail = log_file.read_text(errors="replace")[-600:] if log_file.is_file() else ""
+                run = subprocess.CompletedProcess(argv, 1, run.stdout, f"{run.stderr}\nno /stats ({exc}); proxy log: {tail}")
             finally:
                 if ours is not None:
                     ours.terminate()
@@ -563,6 +581,7 @@ def _summary(rows: list[dict], sess: dict, direct: dict | None = None) -> dict:
         "retrievals": stats.get("retrievals"), "deadline_missed": stats.get("deadline_missed"),
         "failures": stats.get("failures"), "tool_outputs_compressed": stats.get("tool_outputs_compressed"),
         "tool_outputs_seen": stats.get("tool_outputs_seen"), "requests": len(sess["bodies"]),
+        "attempts": sess.get("attempts", 1),
     }
 
 
@@ -687,7 +706,7 @@ def run_set2(agent, configs, cmdlist, cwd, home, stable, d1_out, args, store, lo
             key = f"{mode}/queries-{'on' if queries else 'off'}"
             sess = session(agent, mode, queries, cmds, q["question"], cwd,
                            home / f"q-{q['key']}-{key}".replace("/", "-").replace(" ", "_").replace("#", ""), fact)
-            row = {"ok": sess["ok"], "error": sess["error"][-600:], "seconds": sess["seconds"]}
+            row = {"ok": sess["ok"], "error": sess["error"][-600:], "seconds": sess["seconds"], "attempts": sess.get("attempts", 1)}
             if sess["ok"]:
                 copies = [tool_outputs(agent, b).get(0) for b in sess["bodies"]]
                 copies = [c for c in copies if c is not None]
@@ -720,7 +739,9 @@ def run_set2(agent, configs, cmdlist, cwd, home, stable, d1_out, args, store, lo
 def report(data: dict) -> str:
     meta = data["meta"]
     out = ["# Real traffic: Claude Code and Codex through the proxy", "",
-           f"Command: `{meta['command']}` ({meta['seconds']:.0f} s on this machine; {meta['when']}).", "",
+           f"Command: `{meta['command']}` ({meta['seconds']:.0f} s on this machine; {meta['when']}; src/whorf digest "
+           f"{meta['source_digest']['start']}" + ("" if meta["source_digest"]["start"] == meta["source_digest"]["end"]
+                                                   else f", {meta['source_digest']['end']} at the end: the code changed during the run") + ").", "",
            f"Agents: {', '.join(f'{a} {v}' for a, v in meta['agents'].items())}. Model {meta['model']}, default "
            f"settings (budget {meta['budget_tokens']} tokens, query budget {meta['query_budget_tokens']}, deadline "
            f"{meta['deadline_ms']:.0f} ms, retrieve off). Each proxy is fresh per session. Facts: {meta['facts']} per "
@@ -853,6 +874,16 @@ def acceptance(data: dict) -> list[str]:
     return lines
 
 
+def source_digest() -> str:
+    """sha256 (12 hex) of src/whorf's Python files: which code a run measured (wrap's proxies import it afresh)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((ROOT / "src" / "whorf").rglob("*.py")):
+        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def agent_version(agent: str) -> str:
     try:
         return _run([agent_binary(agent), "--version"], ROOT, check=False).strip().splitlines()[-1]
@@ -883,6 +914,7 @@ def main() -> None:
     from whorf.store import Store
 
     started = time.perf_counter()
+    digest = source_digest()
     tmp = Path(tempfile.mkdtemp(prefix="whorf-traffic-"))
     os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")  # the store of omitted originals, proxies' logs
     store = Store(tmp / "cache" / "whorf" / "store.sqlite")
@@ -925,7 +957,8 @@ def main() -> None:
         "seconds": time.perf_counter() - started, "when": time.strftime("%Y-%m-%d"),
         "agents": {a: agent_version(a) for a in args.agents.split(",")}, "model": cfg.model,
         "budget_tokens": DEFAULT_BUDGET_TOKENS, "query_budget_tokens": DEFAULT_QUERY_BUDGET_TOKENS,
-        "deadline_ms": cfg.deadline_ms, "facts": args.facts, "seed": args.seed,
+        "deadline_ms": cfg.deadline_ms, "facts": args.facts, "seed": args.seed, "questions_per_kind": args.questions,
+        "source_digest": {"start": digest, "end": source_digest()},
         "commands": [{"name": n, "command": c} for n, c in cmdlist], "fillers": FILLERS,
     }
     data["acceptance"] = acceptance(data)

@@ -110,3 +110,22 @@ def test_imports_follow_the_documented_layers():
             if mine is not None and theirs is not None and theirs > mine:
                 against.append(f"{name} ({LAYERS[mine][0]}) imports {target} ({LAYERS[theirs][0]})")
     assert not against, "\n".join(sorted(against))
+
+
+def test_the_lexicons_patterns_are_defined_once():
+    """A pattern the lexicon holds (a word, a line, JSON whitespace, a UUID, an IPv4 address) is compiled
+    nowhere else, and no regular expression literal is compiled twice in the package."""
+    from whorf import lexicon
+
+    whole = {lexicon.WORD.pattern, lexicon.LINE.pattern, lexicon.JSON_WS.pattern}  # compiled as they are
+    parts = {lexicon.UUID, lexicon.IPV4}  # embedded in larger patterns
+    seen: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "lexicon.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile" and node.args \
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                seen.setdefault(node.args[0].value, []).append(f"{path.name}:{node.lineno}")
+    again = {p: where for p, where in seen.items() if len(where) > 1 or p in whole or any(x in p for x in parts)}
+    assert not again, again

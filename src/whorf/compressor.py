@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -333,7 +332,7 @@ def _omitted_spans(plan: Plan) -> list[tuple[int, int]]:
     return sorted((o.start, o.start + len(o.original)) for o in plan.omissions)
 
 
-_WORD = re.compile(r"\S+")
+from whorf.lexicon import WORD as _WORD
 
 
 def _words_in(text: str, spans: list[tuple[int, int]]) -> int:

@@ -51,7 +51,7 @@ BUILTIN_PROFILES = ("seed", "default")
 MAX_SCAN = 256  # words longer than this are searched in overlapping windows of this many characters
 OVERLAP = 64
 MAX_WORD = 4096  # of a longer word, only the first and last MAX_WORD // 2 characters are searched
-_RUN = re.compile(r"\S+")  # a word: what segmentation calls one
+from whorf.lexicon import WORD as _RUN  # a word: what segmentation calls one
 MAX_CLAUSE = 12  # a "clause" scope keeps at most this many words after its match
 _BULLETS = re.compile(r"^([-*+>\u2022]|\(?(\d{1,3}|[a-zA-Z])[.)])$")  # "-", "1.", "2)", "(a)"
 # words after which a sentence still opens: "Please run ...", "Then delete ...", "Finally, restart ..."

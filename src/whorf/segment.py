@@ -8,12 +8,10 @@ adds, reorders or rewrites words: the output's words are a subsequence of the in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
-_WORD = re.compile(r"\S+")
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+from whorf.lexicon import LINE as _LINE, WORD as _WORD
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,7 +235,7 @@ FINDERS = {"anthropic": anthropic_slots, "openai": openai_slots, "responses": re
 
 # --- byte-preserving replacement -------------------------------------------------------------------
 
-_WS = re.compile(r"[ \t\n\r]*")
+from whorf.lexicon import JSON_WS as _WS
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _SCALAR = re.compile(r"[^,\]}\s]+")
 

@@ -23,7 +23,6 @@ line, and stays line-atomic.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +38,7 @@ MAX_SCAN_DEPTH = 32
 MIN_COLUMNAR = 3
 COLUMNS_KEY, ROWS_KEY = "whorf_columns", "rows"
 _DECODER = json.JSONDecoder()
-_WS = re.compile(r"[ \t\n\r]*")
+from whorf.lexicon import JSON_WS as _WS
 
 
 @dataclass(eq=False)

@@ -17,7 +17,7 @@ from whorf.structure import markers, relevance, repeat
 from whorf.structure.plan import REASONS, Note, Piece, Plan, omission, with_query_evidence
 from whorf.store import handle_of
 
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+from whorf.lexicon import LINE as _LINE
 
 
 @dataclass(frozen=True, slots=True)

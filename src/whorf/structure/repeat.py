@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Sequence
+from whorf.lexicon import IPV4, UUID
 
 _NUM = r"[-+]?\d+(?:[-.,:/_]\d+)*"
 _VARIABLE = re.compile(
@@ -21,8 +22,8 @@ _VARIABLE = re.compile(
     rf"{_NUM}(?:[a-zA-Zµ]{{1,3}}|%)?"  # 42, 3.5, 12:04:33, 2017-05-16, 12ms, 4.2K, 99%
     r"|0x[0-9a-fA-F]+"
     r"|(?=[0-9a-f]*\d)[0-9a-f]{7,}"  # commit-like and request ids (a digit somewhere)
-    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"
+    rf"|{UUID}"
+    rf"|{IPV4}"
     # blk_-1608..., req-8f3a..., pid-12; not an upper-case code (INV-2291, CVE-2024-3094, JIRA-81): a name
     r"|(?![A-Z]{2})[A-Za-z]{1,4}[_-]-?(?=[0-9a-f-]*\d)[0-9a-fA-F-]{1,40}"
     r"|\d+(?:[.:]\d+)*[-T_]\d+(?:[.:,]\d+)*Z?"  # 2017-05-16_13:53:08, 2024-01-01T10:00:00

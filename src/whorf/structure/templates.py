@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import re
 from typing import Sequence
+from whorf.lexicon import IPV4, UUID
 
 _MASKS = [
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<UUID>"),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<IP>"),
+    (re.compile(rf"\b{UUID}\b"), "<UUID>"),
+    (re.compile(rf"\b{IPV4}\b"), "<IP>"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<HEX>"),
     (re.compile(r"\b[0-9a-f]{12,}\b"), "<HEX>"),
     (re.compile(r"(?<![\w.])[-+]?\d+(?:[.:,]\d+)*(?![\w.])"), "<NUM>"),
