@@ -815,20 +815,20 @@ def report(data: dict) -> str:
             f"Answer turns: requests carrying the output that carry the answer too. Ratio: o200k tokens of the output "
             f"upstream / direct (bound {RATIO_BOUND}).", "",
             "| agent | question | command | mode | queries | answer turns | ratio | query terms in the output | "
-            "agent retrieved (answer in it) | retrievals | byte-stable | seconds |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "agent retrieved (answer in it) | retrievals | byte-stable | deadline misses | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for agent, sets in data["agents"].items():
         for kind, e in (sets.get("set2") or {}).items():
             for key, r in e["runs"].items():
                 mode, q = key.split("/")
                 if not r["ok"]:
-                    out.append(f"| {agent} | {e['question']} | `{_short(e['command'])}` | {mode} | {q[8:]} | did not finish | | | | | | |")
+                    out.append(f"| {agent} | {e['question']} | `{_short(e['command'])}` | {mode} | {q[8:]} | did not finish | | | | | | | |")
                     continue
                 got = "-" if not r["retrieved_by_agent"] else ("yes (yes)" if r["answer_in_retrieved"] else "yes (no)")
                 out.append(f"| {agent} | {e['question']} | `{_short(e['command'])}` | {mode} | {q[8:]} | {r['answer_turns']}/{r['turns']} | "
                            f"{r['ratio']:.3f} ({r['tokens_upstream']:,}/{r['tokens_direct']:,}) | "
                            f"{', '.join(r['query_terms_in_output']) or 'none' if r['query'] is not None else '-'} | {got} | "
-                           f"{r['retrievals']} | {'yes' if r['byte_stable'] else 'no'} | {r['seconds']:.1f} |")
+                           f"{r['retrievals']} | {'yes' if r['byte_stable'] else 'no'} | {r['deadline_missed']} | {r['seconds']:.1f} |")
     out += ["", "## Acceptance", ""]
     for line in data.get("acceptance", []):
         out.append(f"- {line}")
@@ -864,7 +864,8 @@ def acceptance(data: dict) -> list[str]:
                     continue
                 if not r["ok"] or r["answer_turns"] != r["turns"] or r["ratio"] > RATIO_BOUND:
                     q_bad.append(f"{agent} {key} {e['question']!r}: " + (
-                        "did not finish" if not r["ok"] else f"answer {r['answer_turns']}/{r['turns']}, ratio {r['ratio']:.3f}"))
+                        "did not finish" if not r["ok"] else f"answer {r['answer_turns']}/{r['turns']}, ratio {r['ratio']:.3f}"
+                        + (" (the compression missed its deadline: the original went up)" if r.get("deadline_missed") else "")))
     lines.append(("PASS" if not under_lost else "FAIL") + ": every sampled fact of every output under the budget reached "
                  "the upstream (default settings, both agents, proxy and wrap)" + (f"; not: {'; '.join(under_lost)}" if under_lost else ""))
     lines.append(("PASS" if not over_bad else "FAIL") + ": outputs over the budget lost only whole units behind retrievable "

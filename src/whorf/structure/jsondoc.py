@@ -23,6 +23,7 @@ line, and stays line-atomic.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,37 +104,60 @@ def _skip(text: str, i: int) -> int:
     return _WS.match(text, i).end()
 
 
-def _scan(text: str, i: int, depth: int) -> Node:
-    """The node at ``i`` with the spans of its children (containers below MAX_SCAN_DEPTH are opaque)."""
-    i = _skip(text, i)
-    opener = text[i:i + 1]
-    if opener not in ("{", "[") or depth >= MAX_SCAN_DEPTH:
-        _, end = _DECODER.raw_decode(text, i)
-        return Node(i, end, "value")
-    node = Node(i, i, "object" if opener == "{" else "array")
-    closer = "}" if opener == "{" else "]"
-    j = _skip(text, i + 1)
-    if text[j:j + 1] == closer:
-        node.end = j + 1
-        return node
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+
+
+def _scan(text: str, i: int, depth: int = 0) -> Node:
+    """The node at ``i`` with the spans of its children (containers below MAX_SCAN_DEPTH are opaque): one
+    pass over the tokens with a stack of open containers (the text was parsed as JSON before)."""
+    stack: list[Node] = []
+    key_next = False  # inside an object, the next string is a key
+    pos = i
     while True:
-        if node.kind == "object":
-            _, k = _DECODER.raw_decode(text, j)  # the key
-            node.keys.append(text[j:k])
-            j = _skip(text, k)
-            if text[j:j + 1] != ":":
-                raise ValueError("expected ':'")
-            j += 1
-        child = _scan(text, j, depth + 1)
-        node.children.append(child)
-        j = _skip(text, child.end)
-        if text[j:j + 1] == ",":
-            j = _skip(text, j + 1)
+        m = _TOKEN.match(text, _WS.match(text, pos).end())
+        if m is None:
+            raise ValueError("malformed JSON")
+        tok, at, pos = m.group(), m.start(), m.end()
+        c = tok[0]
+        if c in "}]":
+            if not stack or (c == "}") != (stack[-1].kind == "object"):
+                raise ValueError("malformed JSON")
+            node = stack.pop()
+            node.end = pos
+            if not stack:
+                return node
+        elif c == ",":
+            key_next = bool(stack) and stack[-1].kind == "object"
+        elif c == ":":
             continue
-        if text[j:j + 1] == closer:
-            node.end = j + 1
-            return node
+        elif key_next and c == '"':
+            stack[-1].keys.append(tok)
+            key_next = False
+        else:
+            node = _value(text, tok, at, pos, len(stack) + depth)
+            if node.kind == "value" and node.end > pos:  # an opaque container, read whole
+                pos = node.end
+            if not stack:
+                if node.kind == "value":
+                    return node
+            else:
+                stack[-1].children.append(node)
+            if node.kind != "value":
+                stack.append(node)
+                key_next = node.kind == "object"
+
+
+def _value(text: str, tok: str, at: int, end: int, level: int) -> Node:
+    """The node a value token opens: a container (still open), or a value (a scalar, an opaque container)."""
+    c = tok[0]
+    if c in "{[":
+        if level >= MAX_SCAN_DEPTH:
+            _, stop = _DECODER.raw_decode(text, at)
+            return Node(at, stop, "value")
+        return Node(at, at, "object" if c == "{" else "array")
+    if c not in '"-0123456789tfn':
         raise ValueError("malformed JSON")
+    return Node(at, end, "value")
 
 
 def _mark_repeats(text: str, node: Node) -> None:
@@ -144,7 +168,7 @@ def _mark_repeats(text: str, node: Node) -> None:
     # array of numbers is not parsed again
     if node.kind != "array" or len(node.children) < records.MIN_ITEMS or any(text[c.start] != "{" for c in node.children):
         return
-    items = [json.loads(text[c.start:c.end]) for c in node.children]
+    items = json.loads(text[node.start:node.end])  # one parse for the whole array
     if not records.similar(items):
         return
     flat = [records.flatten(x) for x in items]
