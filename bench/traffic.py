@@ -139,7 +139,7 @@ def build_repo(root: Path) -> None:
     for m in MODULES[:8]:
         body = [f"import pytest\n\n\n"]
         for k in range(12):
-            bad = (hash(m) if False else (len(m) * 7 + k * 5)) % 19 == 0
+            bad = (len(m) * 7 + k * 5) % 19 == 0
             expect = "[1, 1, 2]" if bad else "[1, 1]"
             body.append(f"def test_{m}_case_{k:02d}():\n    assert [1] * 2 == {expect}\n\n\n")
         body.append(f"@pytest.mark.parametrize('size', [0, 1, 2, 3])\ndef test_{m}_sizes(size):\n"

@@ -89,8 +89,9 @@ def test_whorf_stats_reads_a_running_proxy(worker):
             with httpx.stream("POST", f"{proxy}/v1/messages", json=body, timeout=60) as r:
                 r.read()
             out = subprocess.run([sys.executable, "-m", "whorf", "stats", "--url", proxy], capture_output=True,
-                                 text=True, timeout=60, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                                 text=True, timeout=60, env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"})
     assert out.returncode == 0, out.stderr
+    assert "saved net of the prompt cache: $" in out.stdout
     assert "tool outputs compressed 1/1" in out.stdout and "upstream usage: input 10" in out.stdout
     gone = subprocess.run([sys.executable, "-m", "whorf", "stats", "--url", "http://127.0.0.1:9"], capture_output=True,
                           text=True, timeout=60)

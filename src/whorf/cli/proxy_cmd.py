@@ -129,6 +129,11 @@ def _print_stats(snap: dict) -> None:
     console.print(f"requests {snap.get('requests', 0)}, tool outputs compressed {snap.get('tool_outputs_compressed', 0)}/"
                   f"{snap.get('tool_outputs_seen', 0)}, raw token ratio of the tool outputs "
                   f"{'-' if ratio is None else f'{ratio:.3f}'} (after/before), retrievals {snap.get('retrievals', 0)}")
+    total = snap.get("usage", {}).get("total", {})
+    if total:
+        console.print(f"upstream usage: input {total.get('tokens_input', 0)}, cache reads {total.get('tokens_cache_read', 0)}, "
+                      f"cache writes {total.get('tokens_cache_write', 0)}, output {total.get('tokens_output', 0)} "
+                      f"(prices per million tokens {snap.get('usage', {}).get('prices_per_million')})")
     table = Table(title="sessions")
     for column in ("session", "requests", "outputs", "dropped by reason", "query terms", "retrievals", "re-runs",
                    "cache misses", "cost", "saved net"):
