@@ -241,3 +241,17 @@ def test_a_specific_term_of_a_minority_is_the_evidence_and_the_stats_name_it(tin
     assert out.stats.omitted_by_reason.get("query", 0) > 0
     ev = relevance.evidence(_MATCHES, "the handler of mod_07")
     assert ev.terms and all(t in {"mod_07", "mod", "07"} for t in ev.terms)
+
+
+def test_what_the_client_injects_into_the_users_turn_is_no_evidence():
+    """Claude Code puts a <system-reminder> (today's date, ...) into the user's turn: "2026" in it matched
+    the packages with 2026 versions of a pip list and narrowed it; what the client injects is not asked."""
+    body = {"messages": [
+        {"role": "user", "content": [{"type": "text", "text": "<system-reminder>\nToday's date is 2026-12-07.\n"
+                                                              "</system-reminder>"},
+                                     {"type": "text", "text": "Run the commands you are asked to run."}]},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Bash",
+                                           "input": {"command": "pip list"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "certifi 2026.1.4"}]}]}
+    (slot,) = anthropic_slots(body)
+    assert "2026" not in (slot.query or "") and "commands" in slot.query

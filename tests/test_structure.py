@@ -193,3 +193,21 @@ def test_a_python_module_with_long_docstrings_is_code_kept_whole():
     source = inspect.getsource(heapq)
     assert structure.shape(source, route(source)) == "code"
     assert structure.plan(source, route(source), 2000).render(source) == source
+
+
+def test_processes_that_differ_by_pid_are_entities_not_repetition():
+    """ps rows of thirty ``sleep`` processes: each PID names its row's subject, so no row is taken for a
+    repetition of another (an agent asked for the pid of one of them must find it)."""
+    import subprocess
+
+    ps = "USER       PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n" + "".join(
+        f"root     {18144 + k}  0.0  0.0   2920  {1800 + k % 3 * 8}  ?        SN   05:36   0:00 sleep {86000 + 13 * k}\n"
+        for k in range(32))
+    assert structure.plan(ps, "table", 32_000).render(ps) == ps
+    sleepers = [subprocess.Popen(["sleep", str(300 + k)]) for k in range(32)]
+    try:
+        real = subprocess.run(["ps", "u", "-C", "sleep"], capture_output=True, text=True).stdout
+    finally:
+        for p in sleepers:
+            p.kill()
+    assert structure.plan(real, "table", 32_000).render(real) == real

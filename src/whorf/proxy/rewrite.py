@@ -40,9 +40,14 @@ class Slot:
 MAX_QUERY_CHARS = 2000
 
 
+# what a client puts into the user's turn on its own (Claude Code's <system-reminder> with today's date, the
+# open files, the todo list): not what the user asked, so never evidence
+_INJECTED = re.compile(r"<(system-reminder|system|context|env|environment_context|user_instructions)>.*?</\1>", re.S)
+
+
 def _query(*parts: Any) -> str | None:
     try:
-        text = " ".join(_words_of(p) for p in parts if p)
+        text = " ".join(_INJECTED.sub(" ", _words_of(p)) for p in parts if p)
     except RecursionError:  # a tool input nested beyond reason: no intent from it
         text = " ".join(p for p in parts if isinstance(p, str))
     return text[-MAX_QUERY_CHARS:] or None

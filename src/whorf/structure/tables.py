@@ -1,7 +1,9 @@
 """Tables and listings (ls -l, ps, df, pip list, dpkg -l, docker/kubectl, sqlite3 -column, CSV, path
 lists, trees): the header stays and every row stays byte for byte. Rows are entities: a row is omitted
-only when it truly repeats an earlier one (the same cells but for numbers, times, ids and sizes: thirty
-``sleep 60`` processes), or when the output is over the budget. Rows that differ from the rest
+only when it truly repeats an earlier one (the same cells but for numbers, times and sizes), or when the
+output is over the budget. A column that names each row's subject (a header such as PID, ID, NAME or
+CONTAINER ID whose values differ from row to row: thirty ``sleep`` processes are thirty processes) makes
+every row an entity: none of them is repetition. Rows that differ from the rest
 (records.py: the CrashLoopBackOff pod among Running ones, the 98% full disk) are never taken for
 repetition and are the last the budget drops (after the rows a query matches, when there is one).
 """
@@ -71,7 +73,8 @@ def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int 
         return Plan("table", [Piece(0, len(text), "keep")])
     rows = _csv_rows(lines, head, body) or _aligned_rows(lines, head, body)
     decision = records.decide(rows)
-    again = repeat.repeats([lines[i].text for i in body])
+    texts = [lines[i].text for i in body]
+    again = [False] * len(body) if _named_rows(lines[head].text, texts) else repeat.repeats(texts)
     width = median(len(r) for r in rows)
     for pos, i in enumerate(body):
         odd = decision.keep[pos] and pos > 0 or len(rows[pos]) < max(1, width // 2)  # unlike a row: keep it
@@ -80,6 +83,25 @@ def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int 
         keep[i] = odd or not again[pos] or i == body[-1]
         priority[i] = B.MUST if i == body[-1] else 3 if odd else 1  # outliers go after plain rows
     return L.decide(text, lines, keep, priority, "table", budget_chars, unit="row", notes=notes, query=query)
+
+
+_SUBJECT = re.compile(r"(?i)(?<!\S)(pid|id|name|names|uuid|container id|image id|sha|commit|hash|key|hostname|host)(?!\S)")
+_CELL = re.compile(r"\S+")
+
+
+def _named_rows(header: str, rows: list[str]) -> bool:
+    """Whether a column names each row's subject: a header word says so (PID, ID, NAME, CONTAINER ID, ...)
+    and (nearly) every row has its own value in the cell under it (the cell that overlaps the header word:
+    numbers are often right-aligned under it)."""
+    if len(rows) < 2:
+        return False
+    for m in _SUBJECT.finditer(header[:500]):
+        a, b = m.span()
+        values = [next((c.group() for c in _CELL.finditer(r[:500]) if c.start() < b and c.end() > a), None)
+                  for r in rows]
+        if None not in values and len(set(values)) >= 0.9 * len(values):
+            return True
+    return False
 
 
 def _paths(text: str, lines: list[L.Line], budget_chars: int | None, query: str | None = None) -> Plan:
