@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make run   set up, then compress the bundled log with the shipped model (light path: int8 ONNX)
 #   make test  set up, then run the test suite
-# Others: make bench (speed benchmark, docs/eval/speed.json), make docs (figures from the reports), make onnx (re-export the shipped model's
+# Others: make test-quick (the tests not marked slow), make bench (speed benchmark, docs/eval/speed.json), make docs (figures from the reports), make onnx (re-export the shipped model's
 # int8 graph after retraining, with the gate on held-out rows), make light (fresh venv without extras).
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 SHIPPED ?= src/whorf/models/whorf-micro
 GATE_DATA ?= ../shared/data/ultrawhale
 
-.PHONY: setup run test bench bench-quick onnx light clean docs
+.PHONY: setup run test test-quick bench bench-quick onnx light clean docs
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The quick subset: everything but the tests marked slow (real agents, a browser, PostgreSQL, fresh venvs)
+test-quick: setup
+	$(PY) -m pytest -q -m "not slow"
 
 bench: setup
 	$(PY) bench/speed.py --json docs/eval/speed.json

@@ -20,6 +20,8 @@ from whorf.structure.markers import MARKER_LINE
 
 from servers import anthropic_agent_upstream, free_port, responses_agent_upstream, serve
 
+pytestmark = pytest.mark.slow  # real agents, a browser or a database: make test-quick skips them
+
 PACKAGES = {"codex": "@openai/codex", "claude": "@anthropic-ai/claude-code"}
 
 

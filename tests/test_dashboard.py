@@ -12,6 +12,8 @@ from whorf.proxy.app import ProxyConfig, create_app
 from servers import serve, upstream_app
 from test_proxy import openai_body
 
+pytestmark = pytest.mark.slow  # real agents, a browser or a database: make test-quick skips them
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 MISSING = "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"

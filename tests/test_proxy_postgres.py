@@ -21,6 +21,8 @@ from whorf.proxy.worker import CompressionWorker, factory_for
 from conftest import FIXTURES, TOOL_OUTPUT
 from servers import free_port, serve, upstream_app
 
+pytestmark = pytest.mark.slow  # real agents, a browser or a database: make test-quick skips them
+
 
 
 def unavailable(reason):
