@@ -1,6 +1,6 @@
 """The compressor: load once, compress many.
 
-    text -> route -> structural plan (records, lines, blocks; markers for omissions)
+    text -> route (router.Route) -> structural plan (records, lines, blocks; markers for omissions): Planned
          -> score the words of what is left (prose, messages, code) -> decide (+ must-keep override)
          -> assemble -> Compressed (text, decisions, markers; omitted originals go to the store)
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -120,39 +120,33 @@ class Compressor:
             raise ValueError(f"{len(queries)} queries for {len(texts)} texts")
         domains.check(opts.domain)
         started = time.perf_counter()
-        budget = budgets.chars(opts.budget_tokens)
         results: list[Compressed | None] = [None] * len(texts)
-        todo: list[tuple[int, str, str, Plan, list[Segmented]]] = []
-        floors: dict[int, str] = {}
-        for i, raw in enumerate(texts):
+        planned: list[Planned] = []
+        for i, raw in enumerate(texts):  # stage 1: admitted, routed, planned
             text, reason = self._admit(raw, opts)
             if reason:
                 results[i] = self._passthrough(text, reason, opts)
-                continue
-            wrapped = envelopes.split(text) if opts.structure else None
-            body = wrapped.body if wrapped else text
-            routed = router.route(body, opts.domain)
-            dom = routed.domain
-            plan, floor = _plan(body, routed, queries[i] if queries is not None else opts.query, budget, opts)
-            if wrapped:  # the agent's header goes back byte for byte; the body was decided by its own shape
-                plan = enveloped(plan, wrapped.header)
-            if floor:
-                floors[i] = floor
-            parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
-            todo.append((i, text, dom, plan, parts))
-        docs = [[w.text for seg in parts for w in seg.words] for *_, parts in todo]
-        scored = [d for d in range(len(docs)) if docs[d]]
-        scores = self.scorer.score([docs[d] for d in scored], [self.config.prefix(todo[d][2]) for d in scored]) if scored else []
-        by_doc = dict(zip(scored, scores))
-        for d, (i, text, dom, plan, parts) in enumerate(todo):
-            results[i] = self._finish(text, dom, plan, parts, by_doc.get(d, np.zeros(0, dtype=np.float32)), opts)
-            if i in floors and not plan.changed:
-                results[i].stats.passthrough = floors[i]
+            else:
+                planned.append(_planned(i, text, queries[i] if queries is not None else opts.query, opts))
+        scores = self._scored(planned)  # stage 2: the words the plans left, in shared batches
+        for p, s in zip(planned, scores):  # stage 3: decided and rebuilt
+            results[p.index] = self._finish(p.text, p.route.domain, p.plan, p.parts, s, opts)
+            if p.floor and not p.plan.changed:
+                results[p.index].stats.passthrough = p.floor
         self._save_omissions([r for r in results if r is not None and r.markers], opts)
         elapsed = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         for r in results:
             r.stats.ms = round(elapsed, 3)
         return results  # type: ignore[return-value]
+
+    def _scored(self, planned: list[Planned]) -> list[np.ndarray]:
+        """Each planned text's word scores (empty where its plan left no words for the model)."""
+        docs = [[w.text for seg in p.parts for w in seg.words] for p in planned]
+        todo = [d for d in range(len(docs)) if docs[d]]
+        scores = self.scorer.score([docs[d] for d in todo], [self.config.prefix(planned[d].route.domain) for d in todo]) \
+            if todo else []
+        by_doc = dict(zip(todo, scores))
+        return [by_doc.get(d, np.zeros(0, dtype=np.float32)) for d in range(len(planned))]
 
     def _admit(self, raw: str | bytes, opts: CompressOptions) -> tuple[str, str | None]:
         if isinstance(raw, (bytes, bytearray)):
@@ -281,6 +275,32 @@ class Compressor:
             mode="rate" if opts.rate is not None else "threshold",
             override=opts.override,
         )
+
+
+@dataclass
+class Planned:
+    """One text after the structural stage: where it was routed, its plan, the ``words`` pieces segmented
+    for the model, and why its prose stays whole (a gain floor) or None."""
+
+    index: int
+    text: str
+    route: router.Route
+    plan: Plan
+    parts: list[Segmented]
+    floor: str | None
+
+
+def _planned(index: int, text: str, query, opts: CompressOptions) -> Planned:
+    """Route and plan one admitted text: an agent's envelope is split off and put back byte for byte, the
+    body decided by its own shape."""
+    wrapped = envelopes.split(text) if opts.structure else None
+    body = wrapped.body if wrapped else text
+    routed = router.route(body, opts.domain)
+    plan, floor = _plan(body, routed, query, budgets.chars(opts.budget_tokens), opts)
+    if wrapped:
+        plan = enveloped(plan, wrapped.header)
+    parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
+    return Planned(index, text, routed, plan, parts, floor)
 
 
 def _plan(text: str, routed: router.Route, query, budget: int | None, opts: CompressOptions) -> tuple[Plan, str | None]:

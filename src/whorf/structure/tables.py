@@ -17,6 +17,7 @@ from collections import Counter
 from statistics import median
 
 from whorf.domain import PATH_LINE, is_csv
+from whorf.lexicon import WORD as _CELL  # a cell of an aligned row
 
 from whorf.structure import budget as B
 from whorf.structure import lines as L
@@ -86,7 +87,6 @@ def _rows(text: str, lines: list[L.Line], content: list[int], budget_chars: int 
 
 
 _SUBJECT = re.compile(r"(?i)(?<!\S)(pid|id|name|names|uuid|container id|image id|sha|commit|hash|key|hostname|host)(?!\S)")
-_CELL = re.compile(r"\S+")
 
 
 def _named_rows(header: str, rows: list[str]) -> bool:
