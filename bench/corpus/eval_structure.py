@@ -26,6 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from whorf import Compressor  # noqa: E402
 from whorf.config import CompressOptions  # noqa: E402
+from whorf.eval.baselines import head_tail_text  # noqa: E402
 from whorf.structure import checks  # noqa: E402
 from whorf.structure.markers import MARKER_LINE  # noqa: E402
 
@@ -36,25 +37,9 @@ SEVERE = {"W", "E", "F", "Warning", "Error", "Critical", "Fatal", "WARN", "ERROR
 
 
 def head_tail(src: str, fraction: float) -> str:
-    """Whole lines from the start and the end within ``fraction`` of the characters (Codex CLI, Claude Code)."""
-    lines = src.splitlines(keepends=True)
-    budget = fraction * len(src)
-    head, tail, used, i, j = [], [], 0, 0, len(lines) - 1
-    while i <= j:
-        for side in ("head", "tail"):
-            if i > j:
-                break
-            line = lines[i] if side == "head" else lines[j]
-            if used + len(line) > budget:
-                return "".join(head + tail[::-1])
-            used += len(line)
-            if side == "head":
-                head.append(line)
-                i += 1
-            else:
-                tail.append(line)
-                j -= 1
-    return "".join(head + tail[::-1])
+    """Whole lines from the start and the end within ``fraction`` of the characters (Codex CLI, Claude Code):
+    the library's baseline (whorf.eval.baselines.head_tail_text)."""
+    return head_tail_text(src, int(fraction * len(src)))
 
 
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"

@@ -21,6 +21,12 @@ def identity(seg: Segmented) -> np.ndarray:
 def head_tail(seg: Segmented, budget_chars: int) -> np.ndarray:
     """Words of whole lines from the head and the tail, half the character budget each (a line costs
     its length with its line ending); every word when the text fits the budget."""
+    keep_lines = head_tail_lines(seg, budget_chars)
+    return np.array([keep_lines[w.line] for w in seg.words], dtype=bool)
+
+
+def head_tail_lines(seg: Segmented, budget_chars: int) -> np.ndarray:
+    """Which lines :func:`head_tail` keeps."""
     sizes = [line.end - line.start + len(line.ending) for line in seg.lines]
     keep_lines = np.zeros(len(sizes), dtype=bool)
     if sum(sizes) <= budget_chars:
@@ -37,7 +43,16 @@ def head_tail(seg: Segmented, budget_chars: int) -> np.ndarray:
             used += sizes[tail - 1]
             tail -= 1
         keep_lines[tail:] = True
-    return np.array([keep_lines[w.line] for w in seg.words], dtype=bool)
+    return keep_lines
+
+
+def head_tail_text(text: str, budget_chars: int) -> str:
+    """The head+tail baseline as the text an agent would read: the whole lines :func:`head_tail` keeps."""
+    from whorf.segment import segment
+
+    seg = segment(text)
+    keep = head_tail_lines(seg, budget_chars)
+    return "".join(text[ln.start:ln.end] + ln.ending for ln, k in zip(seg.lines, keep) if k)
 
 
 def regex_only(must: np.ndarray) -> np.ndarray:
