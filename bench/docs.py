@@ -41,7 +41,7 @@ def _origin(data: dict, command: str) -> str:
 # --- the structural stage ------------------------------------------------------------------------------
 
 STRUCTURE_ROWS = [  # (system in the report, how the README names it)
-    ("whorf", "**whorf** (the default: structure, budget 8k tokens, word model on prose)"),
+    ("whorf", "**whorf** (the default: structure, budget 12k tokens, word model on prose)"),
     ("word model only", "whorf's word model alone (the stage off)"),
     ("identity", "identity"),
     ("head+tail (same chars)", "head+tail lines at whorf's characters"),

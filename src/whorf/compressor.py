@@ -296,7 +296,7 @@ def _planned(index: int, text: str, query, opts: CompressOptions) -> Planned:
     wrapped = envelopes.split(text) if opts.structure else None
     body = wrapped.body if wrapped else text
     routed = router.route(body, opts.domain)
-    plan, floor = _plan(body, routed, query, budgets.chars(opts.budget_tokens), opts)
+    plan, floor = _plan(body, routed, query, budgets.chars(opts.budget_tokens, body), opts)
     if wrapped:
         plan = enveloped(plan, wrapped.header)
     parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
@@ -335,7 +335,7 @@ def _under_gain_floor(text: str, plan: Plan, opts: CompressOptions) -> str | Non
 def _budget_for(text: str, query: str | None, budget: int | None, opts: CompressOptions) -> int | None:
     """The character budget of one text: the query budget when it is smaller and the query names a term
     of the text (a query that matches nothing behaves as no query)."""
-    tight = budgets.chars(opts.query_budget_tokens)
+    tight = budgets.chars(opts.query_budget_tokens, text)
     if tight is None or not query or (budget is not None and budget <= tight):
         return budget
     return tight if relevance.mentions(text, query) else budget

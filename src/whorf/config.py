@@ -21,7 +21,7 @@ CONFIG_FILE = "whorf.json"
 ADAPTER_FILE = "adapter.safetensors"
 POOLINGS = ("max", "mean", "first")
 # about what Claude Code keeps of one shell output (it cuts at 30,000 characters): under it, every entity stays
-DEFAULT_BUDGET_TOKENS = 8_000
+DEFAULT_BUDGET_TOKENS = 12_000
 # the proxy's budget for an output its query (the agent's intent) names something in: the relevant units
 # are kept first, so a tighter budget costs the agent little (measured by bench/session_replay.py)
 DEFAULT_QUERY_BUDGET_TOKENS = 500
@@ -118,7 +118,7 @@ class CompressOptions:
     min_prose_words: int = 40
     # and prose whose deletions would save fewer tokens than this passes whole too (the same reason). 0: off
     min_saving_tokens: int = 16
-    # over this many tokens (characters / 4: structure.budget) after lossless re-encoding, whole units (rows,
+    # over this many o200k tokens (structure.budget) after lossless re-encoding, whole units (rows,
     # matches, log lines, records, commits) are dropped behind markers; None: never (code is never dropped)
     budget_tokens: int | None = DEFAULT_BUDGET_TOKENS
     # what the agent is looking for (its last request, the tool call): over the budget, the units least

@@ -29,7 +29,7 @@ QUERY_OPT = typer.Option(None, "--query", "-q", help="What the agent is looking 
 MIN_PROSE_OPT = typer.Option(CompressOptions.min_prose_words, "--min-prose-words", min=0, help="Prose of fewer words passes whole (the gain floor; 0: off).")
 MIN_SAVING_OPT = typer.Option(CompressOptions.min_saving_tokens, "--min-saving-tokens", min=0, help="Prose whose deletions would save fewer tokens passes whole (the gain floor; 0: off).")
 QUERY_BUDGET_OPT = typer.Option(None, "--query-budget", min=1, help="With a query that names something in the output, this smaller budget replaces --budget.")
-BUDGET_OPT = typer.Option(CompressOptions.budget_tokens, "--budget", min=1, help="Tokens (characters / 4) an output may keep after lossless re-encoding; over it, whole rows, matches, log lines or records go behind markers (code never).")
+BUDGET_OPT = typer.Option(CompressOptions.budget_tokens, "--budget", min=1, help="Tokens (o200k, measured on the text) an output may keep after lossless re-encoding; over it, whole rows, matches, log lines or records go behind markers (code never).")
 
 
 def read_input(path: str) -> bytes:

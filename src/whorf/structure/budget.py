@@ -1,9 +1,11 @@
 """The budget: whole units are dropped only when the re-encoded output is still over it.
 
-Sizes are estimated as characters / 4 (about what a BPE tokenizer gives on tool output; exact counts would
-need the reader's tokenizer). The default (``config.DEFAULT_BUDGET_TOKENS``, 8,000) is about what Claude
-Code keeps of one shell output (it cuts at 30,000 characters), so under it every entity of such an output
-stays.
+A budget is given in tokens of a real tokenizer (o200k_base, :mod:`whorf.tokens`) and turned into
+characters for each text by that text's own characters per token, measured on a sample of it (listings
+and JSON run 2 to 3 characters a token, prose about 4: characters / 4 would give a listing half again
+its budget). Within one text, units are then sized in characters. The default
+(``config.DEFAULT_BUDGET_TOKENS``, 12,000) is about what Claude Code keeps of one shell output (it cuts at
+30,000 characters), so under it every entity of such an output stays.
 
 Over the budget, units the query does not match go first, then the least relevant; among equals the lowest
 priority first, then from the middle outwards (the first and last units of an output stay longest). Each
@@ -21,9 +23,27 @@ MUST = 1_000_000  # a priority the budget never drops
 MARKER_CHARS = 70  # a marker line is about this long ("[... 12 more lines omitted, ...; whorf:<12 hex> ...]")
 
 
-def chars(budget_tokens: int | None) -> int | None:
-    """The budget in characters (None: no budget)."""
-    return None if budget_tokens is None else budget_tokens * CHARS_PER_TOKEN
+SAMPLE = 12_000  # characters of a text whose tokens are counted to size its budget
+
+
+def chars(budget_tokens: int | None, text: str | None = None) -> int | None:
+    """The budget in characters (None: no budget): ``budget_tokens`` o200k tokens of ``text`` (by its own
+    characters per token, from a sample of its start, middle and end), or characters / 4 without a text."""
+    if budget_tokens is None:
+        return None
+    return int(budget_tokens * (chars_per_token(text) if text else CHARS_PER_TOKEN))
+
+
+def chars_per_token(text: str) -> float:
+    """``text``'s characters per o200k token, measured on up to ``SAMPLE`` characters of it (1 to 6)."""
+    from whorf import tokens
+
+    if len(text) <= SAMPLE:
+        sample = text
+    else:
+        third, mid = SAMPLE // 3, len(text) // 2
+        sample = text[:third] + text[mid - third // 2: mid + third // 2] + text[-third:]
+    return min(6.0, max(1.0, len(sample) / max(1, tokens.count(sample))))
 
 
 def trim(sizes: Sequence[int], keep: Sequence[bool], priority: Sequence[int], budget_chars: int | None,

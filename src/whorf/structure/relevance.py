@@ -54,13 +54,22 @@ _SPECIFIC = re.compile(r"\d|[^\x00-\x7f]|\w[_./:\\-]\w|[a-z][A-Z]|^[A-Z]{2,}$")
 def specific(query: str | None) -> set[str]:
     """The query's terms that can single units out: those of a word shaped like an identifier, a path, a
     version or a number (``log_compressor``, ``src/app.py``, ``2.31.0``, ``LogCompressor``, ``E4021``,
-    ``SIGILL``) or in a script without letter case (``机密``). Plain words ("run", "packages", "installed",
-    "the") are not: most outputs share them, so they are no evidence of which units matter."""
+    ``SIGILL``), in a script without letter case (``机密``), or a plain word the tokenizer does not know
+    whole (``filelock``, ``gunicorn``). Plain words ("run", "packages", "installed", "the") are not: most
+    outputs share them, so they are no evidence of which units matter."""
     out: set[str] = set()
     for m in _WORD.finditer((query or "")[:20_000]):
-        if _SPECIFIC.search(m.group()):
+        if _SPECIFIC.search(m.group()) or _rare(m.group()):
             out.update(terms(m.group()))
     return out
+
+
+def _rare(word: str) -> bool:
+    """A plain word the tokenizer does not know whole (more than one o200k token after a space: ``filelock``,
+    ``gunicorn``, ``kubernetes``): a name, not a word most outputs share (``run``, ``installed``)."""
+    from whorf import tokens
+
+    return len(word) >= 4 and word.isalpha() and word.lower() not in STOP and tokens.count(" " + word.lower()) >= 2
 
 
 def mentions(text: str, query: str | None) -> bool:
