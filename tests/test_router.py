@@ -81,7 +81,8 @@ def test_docker_table_with_multiword_header_keeps_the_odd_row():
     assert route(text) == "table"
     out = structure.plan(text, "table").render(text)
     assert out.splitlines()[0] == head.rstrip("\n") and rows[25].rstrip("\n") in out.splitlines()
-    assert len(out) < 0.3 * len(text)
+    # forty containers, each named by its own CONTAINER ID and NAMES: entities, none of them repetition
+    assert out == text
 
 
 def test_one_route_names_the_models_label_and_the_module_that_decides():
