@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from whorf.domain import is_json, is_ndjson, json_start
@@ -34,21 +34,21 @@ from whorf.structure import lines as L
 from whorf.structure import markers, records, relevance, repeat
 from whorf.structure.plan import Note, Piece, Plan, omission
 from whorf.store import handle_of
+from whorf.lexicon import JSON_WS as _WS
 
 MAX_SCAN_DEPTH = 32
 MIN_COLUMNAR = 3
 COLUMNS_KEY, ROWS_KEY = "whorf_columns", "rows"
 _DECODER = json.JSONDecoder()
-from whorf.lexicon import JSON_WS as _WS
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     start: int
     end: int
     kind: str  # object, array, value
-    children: list["Node"] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)  # an object's keys, as their raw JSON text
+    children: list["Node"] | tuple = ()  # a container's (a list); a value has none
+    keys: list[str] | tuple = ()  # an object's keys, as their raw JSON text
     keep: list[bool] | None = None  # an array's items to keep (None: all)
     must: list[bool] | None = None  # items the budget never drops
     flat: list[dict] | None = None  # flattened items of an array of records
@@ -104,6 +104,7 @@ def _skip(text: str, i: int) -> int:
     return _WS.match(text, i).end()
 
 
+_SCALAR_START = frozenset('"-0123456789tfn')
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 
 
@@ -134,9 +135,16 @@ def _scan(text: str, i: int, depth: int = 0) -> Node:
             stack[-1].keys.append(tok)
             key_next = False
         else:
-            node = _value(text, tok, at, pos, len(stack) + depth)
-            if node.kind == "value" and node.end > pos:  # an opaque container, read whole
-                pos = node.end
+            if c in "{[":
+                if len(stack) + depth >= MAX_SCAN_DEPTH:  # opaque: read whole
+                    _, pos = _DECODER.raw_decode(text, at)
+                    node = Node(at, pos, "value")
+                else:
+                    node = Node(at, at, "object" if c == "{" else "array", [], [])
+            elif c in _SCALAR_START:
+                node = Node(at, pos, "value")
+            else:
+                raise ValueError("malformed JSON")
             if not stack:
                 if node.kind == "value":
                     return node
@@ -145,19 +153,6 @@ def _scan(text: str, i: int, depth: int = 0) -> Node:
             if node.kind != "value":
                 stack.append(node)
                 key_next = node.kind == "object"
-
-
-def _value(text: str, tok: str, at: int, end: int, level: int) -> Node:
-    """The node a value token opens: a container (still open), or a value (a scalar, an opaque container)."""
-    c = tok[0]
-    if c in "{[":
-        if level >= MAX_SCAN_DEPTH:
-            _, stop = _DECODER.raw_decode(text, at)
-            return Node(at, stop, "value")
-        return Node(at, at, "object" if c == "{" else "array")
-    if c not in '"-0123456789tfn':
-        raise ValueError("malformed JSON")
-    return Node(at, end, "value")
 
 
 def _mark_repeats(text: str, node: Node) -> None:
