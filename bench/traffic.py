@@ -546,7 +546,7 @@ def check_output(name: str, direct: str, sent: str, facts: list[dict], store) ->
     return {
         "name": name, "chars_direct": len(direct), "chars_upstream": len(sent),
         "tokens_direct": tokens.count(direct), "tokens_upstream": tokens.count(sent),
-        "budget_chars": size, "over_budget": size > budgets.chars(DEFAULT_BUDGET_TOKENS),
+        "budget_chars": size, "over_budget": size > budgets.chars(DEFAULT_BUDGET_TOKENS, _body(direct)),
         "changed": sent != direct, "facts": len(facts), "facts_reached": len(facts) - len(lost), "lost": lost,
         "markers": len(markers), "marker_examples": markers[:3], "notes": notes[:2], "handles": len(handles), "handles_retrievable": sum(o is not None for o in originals.values()),
         "foreign_lines": len(foreign), "foreign_examples": foreign[:3], "volatile_lines": volatile,
