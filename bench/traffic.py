@@ -401,6 +401,17 @@ def session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, 
     return result
 
 
+def _run_at(url: str, agent: str, binary: str, env: dict, prompt: str, cwd) -> tuple:
+    """The agent pointed straight at ``url`` (the upstream or a proxy): its run and the seconds it took."""
+    base = url + ("/v1" if agent == "codex" else "")
+    argv = [binary] + (["-c", f"openai_base_url={base}"] if agent == "codex" else []) + agent_args(agent, prompt)
+    if agent == "claude":
+        env["ANTHROPIC_BASE_URL"] = base
+    started = time.perf_counter()
+    run = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    return run, time.perf_counter() - started
+
+
 def _session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str, cwd: Path, home: Path,
              answer: dict | None = None) -> dict:
     """One agent run: mode direct, proxy or wrap. Returns the upstream's request bodies, /stats, seconds."""
@@ -414,23 +425,11 @@ def _session(agent: str, mode: str, queries: bool, cmds: list[str], prompt: str,
     stats: dict = {}
     with serve(upstream) as up:
         if mode == "direct":
-            base = up + ("/v1" if agent == "codex" else "")
-            argv = [binary] + (["-c", f"openai_base_url={base}"] if agent == "codex" else []) + agent_args(agent, prompt)
-            if agent == "claude":
-                env["ANTHROPIC_BASE_URL"] = base
-            started = time.perf_counter()
-            run = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
-            seconds = time.perf_counter() - started
+            run, seconds = _run_at(up, agent, binary, env, prompt, cwd)
         elif mode == "proxy":
             app = create_app(ProxyConfig(upstream=up, queries=queries))
             with serve(app) as proxy:
-                base = proxy + ("/v1" if agent == "codex" else "")
-                argv = [binary] + (["-c", f"openai_base_url={base}"] if agent == "codex" else []) + agent_args(agent, prompt)
-                if agent == "claude":
-                    env["ANTHROPIC_BASE_URL"] = base
-                started = time.perf_counter()
-                run = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
-                seconds = time.perf_counter() - started
+                run, seconds = _run_at(proxy, agent, binary, env, prompt, cwd)
                 stats = httpx.get(f"{proxy}/stats", timeout=10).json()
         else:  # wrap: `whorf wrap` starts the proxy (queries on) or uses ours (queries off)
             port = free_port()

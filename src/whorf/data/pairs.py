@@ -132,11 +132,15 @@ class PairLog:
 
     def add_forms(self, rows: list[dict]) -> None:
         """Insert forms; a key already present keeps its first form (the decision that went upstream)."""
+        self._add_first(FormRow, "key", rows)
+
+    def _add_first(self, model, key: str, rows: list[dict]) -> None:
+        """Insert each row whose ``key`` is not stored yet; a row already there (another writer's) holds."""
         for row in rows:
             try:
                 with Session(self.engine) as session, session.begin():
-                    if session.get(FormRow, row["key"]) is None:
-                        session.add(FormRow(**row))
+                    if session.get(model, row[key]) is None:
+                        session.add(model(**row))
             except IntegrityError:  # another writer recorded it first: theirs holds
                 continue
 
@@ -148,13 +152,7 @@ class PairLog:
             return row
 
     def add_originals(self, rows: list[dict]) -> None:
-        for row in rows:
-            try:
-                with Session(self.engine) as session, session.begin():
-                    if session.get(OriginalRow, row["handle"]) is None:
-                        session.add(OriginalRow(**row))
-            except IntegrityError:
-                continue
+        self._add_first(OriginalRow, "handle", rows)
 
     def add_retrievals(self, rows: list[dict]) -> None:
         with Session(self.engine) as session, session.begin():

@@ -14,6 +14,7 @@ module gives a priority per unit: ``MUST`` units (headers, errors, warnings, a d
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 CHARS_PER_TOKEN = 4
@@ -31,9 +32,12 @@ def chars(budget_tokens: int | None, text: str | None = None) -> int | None:
     characters per token, from a sample of its start, middle and end), or characters / 4 without a text."""
     if budget_tokens is None:
         return None
-    return int(budget_tokens * (chars_per_token(text) if text else CHARS_PER_TOKEN))
+    if not text or len(text) <= budget_tokens:  # fits at any ratio (a token is a character or more): no count
+        return budget_tokens * CHARS_PER_TOKEN
+    return int(budget_tokens * chars_per_token(text))
 
 
+@lru_cache(maxsize=1)  # the normal and the query budget of one text ask in turn
 def chars_per_token(text: str) -> float:
     """``text``'s characters per o200k token, measured on up to ``SAMPLE`` characters of it (1 to 6)."""
     from whorf import tokens
