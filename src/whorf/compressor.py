@@ -23,7 +23,7 @@ from whorf.config import CompressOptions, ModelConfig
 from whorf.decide import decide
 from whorf.patterns import Profile, load_profile
 from whorf.phrases import chunk
-from whorf.result import Compressed, Marker, Stats, WordDecision
+from whorf.result import Compressed, Stats, WordDecision
 from whorf.scoring import Scorer
 from whorf.segment import Segmented, rebuild, segment
 from whorf import structure
@@ -134,7 +134,7 @@ class Compressor:
             results[p.index] = self._finish(p.text, p.route.domain, p.plan, p.parts, s, opts)
             if p.floor and not p.plan.changed:
                 results[p.index].stats.passthrough = p.floor
-        self._save_omissions([r for r in results if r is not None and r.markers], opts)
+        self._save_omissions([r for r in results if r is not None and r.omissions], opts)
         elapsed = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         for r in results:
             r.stats.ms = round(elapsed, 3)
@@ -224,9 +224,7 @@ class Compressor:
         stats = self._finish_stats(text, result_text, (n, kept), plan, dom, opts, n_must, kept_must)
         if floor and not plan.changed:
             stats.passthrough = floor
-        return Compressed(result_text, words, stats,
-                          original=text, markers=[Marker(o.handle, o.unit, o.count, o.line, o.reason) for o in plan.omissions],
-                          omissions=plan.omissions, notes=plan.notes)
+        return Compressed(result_text, words, stats, original=text, omissions=plan.omissions, notes=plan.notes)
 
     def _decide(self, dom: str, parts: list[Segmented], scores: np.ndarray, opts: CompressOptions) -> list[tuple]:
         """(segmented piece, its word scores, must-keep flags, keep decisions) for each ``words`` piece."""

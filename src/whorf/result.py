@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from whorf.structure.plan import Note, Omission
+
+MARKER_FIELDS = ("handle", "unit", "count", "line", "reason")  # what --json and the proxy log say of an omission
 
 
 @dataclass(slots=True)
@@ -16,17 +21,6 @@ class WordDecision:
     kept: bool
     must_keep: bool
     by: str = "model"  # who decided: the word "model" or the "structure" (score 1.0 kept, 0.0 omitted)
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """One omission marked in the output: ``whorf retrieve HANDLE`` gives back the original."""
-
-    handle: str
-    unit: str  # line, row, item, match, record
-    count: int
-    line: int  # first omitted line of the input (0-based)
-    reason: str = ""  # repetition, budget, query or blob (structure.plan.Omission.reason)
 
 
 @dataclass
@@ -69,22 +63,29 @@ class Stats:
 
 
 class Compressed:
-    """One compression: the text, its stats and markers; ``words`` (every input word with its decision) is
-    built when first asked for (``--json``, ``explain``, the dashboard, training data), not on every call.
-    ``words`` may be given as a list, or as a function of an optional limit (the first N words)."""
+    """One compression: the text, its stats and its omissions; ``words`` (every input word with its decision)
+    is built when first asked for (``--json``, ``explain``, the dashboard, training data), not on every call.
+    ``words`` may be given as a list, or as a function of an optional limit (the first N words).
+    ``omissions`` (:class:`whorf.structure.plan.Omission`, one per marker in the output, in order) carry the
+    handle ``whorf retrieve`` takes, the unit, the count, the first input line, the reason and the original;
+    ``markers`` is the same list under the name the output shows."""
 
-    __slots__ = ("text", "_words", "stats", "original", "markers", "omissions", "notes")
+    __slots__ = ("text", "_words", "stats", "original", "omissions", "notes")
 
     def __init__(self, text: str, words: list[WordDecision] | Callable[..., list[WordDecision]] | None = None,
-                 stats: Stats | None = None, original: str = "", markers: list[Marker] | None = None,
-                 omissions: list[Any] | None = None, notes: list[Any] | None = None):
+                 stats: Stats | None = None, original: str = "", omissions: list[Omission] | None = None,
+                 notes: list[Note] | None = None):
         self.text = text
         self._words = words if words is not None else []
         self.stats = stats if stats is not None else Stats()
         self.original = original
-        self.markers = markers or []
-        self.omissions = omissions or []  # structure.plan.Omission, with originals
-        self.notes = notes or []  # structure.plan.Note: what the structure decided
+        self.omissions = omissions or []
+        self.notes = notes or []  # what the structure decided, line by line
+
+    @property
+    def markers(self) -> list[Omission]:
+        """The omissions, one per marker in the output."""
+        return self.omissions
 
     @property
     def words(self) -> list[WordDecision]:
@@ -109,12 +110,12 @@ class Compressed:
         return f"Compressed(text={self.text!r}, stats={self.stats!r}, markers={self.markers!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Compressed) and (self.text, self.words, self.stats, self.markers) == \
-            (other.text, other.words, other.stats, other.markers)
+        return isinstance(other, Compressed) and (self.text, self.words, self.stats, self.omissions) == \
+            (other.text, other.words, other.stats, other.omissions)
 
     def to_dict(self, words: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"compressed": self.text, "stats": asdict(self.stats),
-                               "markers": [asdict(m) for m in self.markers]}
+                               "markers": [{k: getattr(o, k) for k in MARKER_FIELDS} for o in self.omissions]}
         if words:
             out["words"] = [asdict(w) for w in self.words]
         return out
