@@ -113,11 +113,13 @@ def test_imports_follow_the_documented_layers():
 
 
 def test_the_lexicons_patterns_are_defined_once():
-    """A pattern the lexicon holds (a word, a line, JSON whitespace, a UUID, an IPv4 address) is compiled
-    nowhere else, and no regular expression literal is compiled twice in the package."""
+    """A pattern the lexicon holds (a word, a line, JSON whitespace, a UUID, an IPv4 address, a code fence, a
+    line number, a log timestamp and level, a path line) is compiled nowhere else, no regular expression
+    literal is compiled twice in the package, and the must-keep profile's UUID is the lexicon's."""
     from whorf import lexicon
 
-    whole = {lexicon.WORD.pattern, lexicon.LINE.pattern, lexicon.JSON_WS.pattern}  # compiled as they are
+    whole = {p.pattern for p in (lexicon.WORD, lexicon.LINE, lexicon.JSON_WS, lexicon.FENCE, lexicon.NUMBERED,
+                                 lexicon.TIMESTAMP, lexicon.LEVEL, lexicon.PATH_LINE)}  # compiled as they are
     parts = {lexicon.UUID, lexicon.IPV4}  # embedded in larger patterns
     seen: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -129,3 +131,6 @@ def test_the_lexicons_patterns_are_defined_once():
                 seen.setdefault(node.args[0].value, []).append(f"{path.name}:{node.lineno}")
     again = {p: where for p, where in seen.items() if len(where) > 1 or p in whole or any(x in p for x in parts)}
     assert not again, again
+    from whorf.patterns import load_profile
+
+    assert load_profile("default").patterns["uuid"] == rf"\b{lexicon.UUID}\b"

@@ -104,3 +104,17 @@ def test_one_route_names_the_models_label_and_the_module_that_decides():
                              input=text, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-2000:]
         assert _json.loads(run.stdout)["stats"]["structure"] == shape
+
+
+def test_claude_codes_numbered_read_is_code_for_the_router_and_the_code_module():
+    """Claude Code's Read prints ``     N→line``: the router and the code module read one line-number
+    pattern (the lexicon's), so the model's label and the module agree that the file is code."""
+    import inspect
+
+    from whorf import router
+    from whorf.structure import code
+
+    source = inspect.getsource(code).splitlines()[:60]
+    read = "".join(f"{n:>6}→{ln}\n" for n, ln in enumerate(source, 1))
+    routed = router.route(read)
+    assert routed.domain == "code" and routed.shape == "code"

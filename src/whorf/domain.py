@@ -15,8 +15,12 @@ import csv
 import json
 import re
 
+from whorf.lexicon import LEVEL, NUMBERED, PATH_LINE, TIMESTAMP
+
 DOMAINS = ("json", "diff", "diagnostics", "search", "log", "table", "code", "prose")
-ROUTER_VERSION = 2  # bump when a change moves inputs between domains (the shipped model records it)
+# Bump when a change moves training rows between domains (the shipped models record it; bench/router_moves.py
+# measures): a fix that moves none, such as reading Claude Code's "N→" line numbers, leaves the models' inputs.
+ROUTER_VERSION = 2
 
 PREFIXES = {
     "json": "JSON:", "diff": "DIFF:", "diagnostics": "DIAG:", "search": "SEARCH:",
@@ -29,10 +33,6 @@ SAMPLE_LINES = 200
 REPETITIVE_MIN_LINES = 20
 MAX_JSON_CHARS = 4_000_000
 
-TIMESTAMP = re.compile(
-    r"^\s*\[?(\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{2}:\d{2}:\d{2}|\d{8}-\d{2}:|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2})"
-)
-LEVEL = re.compile(r"\b(ERROR|WARN|WARNING|INFO|DEBUG|TRACE|FATAL|CRITICAL)\b|\blevel=\w+|^\S+ \S+\s+\d+\s+\d+ [VDIWEF] ")
 _DIFF = re.compile(r"^(diff --git |--- a/|\+\+\+ b/|@@ -\d+(,\d+)? \+\d+|Index: \S|diff -[ruN])")
 _DIAG = re.compile(
     r"^(Traceback \(most recent call last\):|(\*\*\*)?\s*File \".*\", line \d+|\s*\^+\s*$|error(\[E\d+\])?: |warning(\[\w+\])?: |"
@@ -46,8 +46,6 @@ _DIAG = re.compile(
 _EXCEPTION_LINE = re.compile(r"^(Traceback \(most recent call last\)|[\w.]*(Error|Exception): )")
 _SEARCH = re.compile(r"^[^\s:]*(/|\.[A-Za-z]\w{0,7})[^\s:]*:\d+[:-]")  # path:line: (a path has / or .ext)
 _TREE = re.compile(r"^\s*([│├└]|[|`]--)|^total \d+$|^[-dlcbps][rwxsStT-]{9}[.+@]?\s")
-PATH_LINE = re.compile(r"^\.?\.?/?[\w@+-]+(\.[\w-]+)*(/[\w@+.-]+)+/?$|^[\w@+-]+\.[A-Za-z]\w{0,7}$")
-_NUMBERED = re.compile(r"^\s*\d+[:|\t]\s?")
 _CODE = re.compile(
     r"^\s*(def |class |import |from \S+ import|fn |pub |let |const |function |return\b|#include|"
     r"package |func |public |private |if .*[:{]$|for .*[:{]$|}\s*;?$|@\w+|use \w|impl\b|struct |enum |#\[|//|/\*|"
@@ -77,8 +75,8 @@ def route(text: str) -> str:
         return "log"
     if is_table(lines) or is_csv(lines):
         return "table"
-    code = sum(bool(_CODE.match(_NUMBERED.sub("", ln, count=1))) for ln in lines)
-    if code / n >= 0.3:
+    bodies = [body for body in (NUMBERED.sub("", ln, count=1) for ln in lines) if body.strip()]  # "  5→" is blank
+    if bodies and sum(bool(_CODE.match(body)) for body in bodies) / len(bodies) >= 0.3:
         return "code"
     if repetitive(lines):
         return "log"

@@ -19,7 +19,7 @@ import re
 from typing import Any, Callable
 
 from whorf.structure.markers import JSON_KEY, MARKER_LINE, strip_markers
-from whorf.structure.prose import FENCE
+from whorf.lexicon import FENCE
 
 _HEADLINE = re.compile(r"(^|: )(error|warning)(\[\w+\])?: ")
 

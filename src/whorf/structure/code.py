@@ -12,9 +12,8 @@ import re
 from whorf.structure import lines as L
 from whorf.structure import relevance
 from whorf.structure.plan import Note, Piece, Plan
-from whorf.structure.prose import FENCE
+from whorf.lexicon import FENCE, NUMBERED
 
-NUMBERED = re.compile(r"^\s*\d+(?:→|\t|: |\| )")  # cat -n, Claude Code's Read (N→), N: and N| layouts
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--|;;|\"\"\"|''')")
 _LICENCE = re.compile(r"licen[cs]e|copyright|\bSPDX\b|warrant", re.IGNORECASE)
 _RUN = re.compile(r"\S{400,}")  # base64, hex or minified code: one run of no spaces

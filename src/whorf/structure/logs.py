@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from whorf.lexicon import LEVEL, TIMESTAMP
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure import repeat
@@ -34,7 +35,6 @@ _PREFIX = re.compile(r"^\S+?(?:: ?| )(?=\S)")  # a file name before the log line
 
 def prefixed(lines: list[str]) -> bool:
     """Most lines are log lines (a timestamp or a level) after a leading file name."""
-    from whorf.domain import LEVEL, TIMESTAMP
 
     content = [ln for ln in lines if ln.strip()]
     hits = 0

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
+from whorf.lexicon import FENCE
 from whorf.structure import lines as L
 from whorf.structure.plan import Piece, Plan
 
-FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")  # a fenced code block opens or closes (also code.py, checks.py)
 _VERBATIM = re.compile(
     r"^\s{0,3}(#{1,6}\s|\||<[A-Za-z!/]|\[[^\]]+\]:\s|[-=]{3,}\s*$|\$ |>>> |\.\.\. |%\s)|\t|^ {4,}\S|"
     r"^\s*(def |class |import |from \S+ import|fn |pub |function |const |let |var |return\b|#include|"

@@ -16,7 +16,8 @@ import re
 from collections import Counter
 from statistics import median
 
-from whorf.domain import PATH_LINE, is_csv
+from whorf.domain import is_csv
+from whorf.lexicon import PATH_LINE
 from whorf.lexicon import WORD as _CELL  # a cell of an aligned row
 
 from whorf.structure import budget as B
