@@ -105,7 +105,8 @@ def _skip(text: str, i: int) -> int:
 
 
 _SCALAR_START = frozenset('"-0123456789tfn')
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+# one token after JSON's whitespace (one match a token); strings unrolled ("[^"\\]*(\\.[^"\\]*)*")
+_TOKEN = re.compile(_WS.pattern + r'("[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]|[^\s{}\[\],:"]+)')
 
 
 def _scan(text: str, i: int, depth: int = 0) -> Node:
@@ -115,10 +116,10 @@ def _scan(text: str, i: int, depth: int = 0) -> Node:
     key_next = False  # inside an object, the next string is a key
     pos = i
     while True:
-        m = _TOKEN.match(text, _WS.match(text, pos).end())
+        m = _TOKEN.match(text, pos)
         if m is None:
             raise ValueError("malformed JSON")
-        tok, at, pos = m.group(), m.start(), m.end()
+        tok, at, pos = m.group(1), m.start(1), m.end()
         c = tok[0]
         if c in "}]":
             if not stack or (c == "}") != (stack[-1].kind == "object"):
@@ -188,7 +189,8 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
     if not units:
         return ()
     writer = _Writer(text, Plan("json"))
-    sizes = [len(writer.item(a, i, _columns(a))) + 1 for a, i in units]  # as emitted, with its comma
+    columns = {id(a): _columns(a) for a in arrays}  # once per array, not once per item
+    sizes = [len(writer.item(a, i, columns[id(a)])) + 1 for a, i in units]  # as emitted, with its comma
     keep = [a.keep[i] for a, i in units]
     priority = [B.MUST if a.must[i] else 1 for a, i in units]
     ev = relevance.evidence([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
