@@ -36,6 +36,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -497,9 +499,7 @@ def main() -> None:
     if not Path(args.model).exists():
         raise SystemExit(f"answers: no model at {args.model}: run `bash bench/answers_setup.sh` first")
     data = run(args)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    out.with_suffix(".md").write_text(page(data))
+    reports.write(out, data, page, ascii=False)
     sys.stdout.write(page(data).split("## Per shape")[0])
 
 

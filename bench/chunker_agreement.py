@@ -25,6 +25,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 ROOT = Path(__file__).resolve().parents[1]
 # Penn Treebank tags (what the bundled model predicts) a noun phrase is made of, and its head's
 NP_INSIDE = {"DT", "PDT", "CD", "JJ", "JJR", "JJS", "PRP$", "POS", "NN", "NNS", "NNP", "NNPS", "HYPH"}
@@ -115,7 +117,7 @@ def main() -> None:
                                  "mean_unit_words": statistics.mean(c["lengths"]) if c["lengths"] else 0.0,
                                  "by_source": {s: statistics.mean(v[name]) for s, v in by_source.items()}}
                           for name, c in counts.items()}}
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    reports.write(args.out, report)
     print(json.dumps(report, indent=1))
 
 

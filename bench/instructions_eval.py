@@ -33,6 +33,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -209,8 +211,7 @@ def main() -> None:
     report = {"runtime": comp.runtime.name, "model": comp.model_id, "rows": len(data), "threshold": chosen,
               "model_threshold": comp.config.threshold, "chunker": boundaries(data),
               "results": measure(data, outs)}
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
-    args.out.with_suffix(".md").write_text(page(report))
+    reports.write(args.out, report, page)
     sys.stdout.write(page(report))
 
 

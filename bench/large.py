@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 LOGHUB = ROOT.parent / "shared" / "data" / "loghub"
@@ -130,7 +132,7 @@ def main() -> None:
         print(f"{name}: {row['chars']:,} chars, {row['median_s']} s (range {row['range_s']}), "
               f"{row['domain']}/{row['structure']}, {row.get('o200k_in')} -> {row.get('o200k_out')} o200k tokens")
     if args.json:
-        args.json.write_text(json.dumps(report, indent=1) + "\n")
+        reports.write(args.json, report)
 
 
 if __name__ == "__main__":

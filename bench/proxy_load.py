@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -128,7 +130,7 @@ def main() -> None:
                      "added_p50_ms": pct(through, 50) - pct(direct, 50), "added_p99_ms": pct(through, 99) - pct(direct, 99),
                      "compressed": stats["tool_outputs_compressed"], "seen": stats["tool_outputs_seen"],
                      "shed": stats["shed"], "failures": stats["failures"], "pairs": pairs})
-        args.json.write_text(json.dumps(runs, indent=1) + "\n")
+        reports.write(args.json, runs)
     proxy_server.should_exit = up_server.should_exit = True
 
 

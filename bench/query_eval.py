@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from whorf import Compressor  # noqa: E402
@@ -196,8 +198,7 @@ def main() -> None:
     times = timing(comp, data)
     report = {"runtime": comp.runtime.name, "model": comp.model_id,
               "rows": [{k: v for k, v in r.items() if k != "output"} for r in data], "results": results, "timing": times}
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
-    Path(args.out).with_suffix(".md").write_text(page(report))
+    reports.write(args.out, report, page)
     sys.stdout.write(summary(results, len(data), times))
 
 

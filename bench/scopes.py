@@ -14,6 +14,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 from whorf.data import HELD_OUT, read
 from whorf.patterns import load_profile
 from whorf.segment import segment
@@ -51,7 +53,7 @@ def main() -> None:
     out = forced_shares(args.data, args.profile)
     print(json.dumps(out, indent=1))
     if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        reports.write(args.json, out)
 
 
 if __name__ == "__main__":

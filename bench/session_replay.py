@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 from whorf.config import DEFAULT_QUERY_BUDGET_TOKENS
 from proxy_load import serve  # noqa: E402 - bench/ is this script's directory, so on sys.path
 
@@ -298,8 +300,7 @@ def main() -> None:
               f"prefix changes {sum(r['prefix_changed'] for r in run['turns'])}")
     if args.out:
         data = {"api": args.api, "model": args.model, "turns": args.turns, "runs": runs}
-        args.out.write_text(json.dumps(data, indent=1) + "\n")
-        args.out.with_suffix(".md").write_text(page(data))
+        reports.write(args.out, data, page)
     up_server.should_exit = True
 
 

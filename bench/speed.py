@@ -30,6 +30,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -282,8 +284,7 @@ def main() -> None:
         print(f"fresh `pip install .` without extras: {results['install']}")
     shutil.rmtree(work, ignore_errors=True)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        reports.write(args.json, results, indent=2)
 
 
 if __name__ == "__main__":

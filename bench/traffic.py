@@ -62,6 +62,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import reports  # bench/reports.py (bench/ is the script's directory)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -963,8 +965,7 @@ def main() -> None:
     }
     data["acceptance"] = acceptance(data)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=1) + "\n")
-    md.write_text(report(data))
+    reports.write(args.out, data, report)
     log(f"wrote {args.out} and {md}")
     shutil.rmtree(tmp, ignore_errors=True)
 

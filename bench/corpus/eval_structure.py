@@ -22,6 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for reports.py
+import reports  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from whorf import Compressor  # noqa: E402
@@ -218,8 +221,7 @@ def main() -> None:
     comp = Compressor(runtime=args.runtime)
     rows, logs, spd = corpus_rows(comp), loghub_rows(comp), speed(comp)
     data = {"runtime": comp.runtime.name, "model": comp.model_id, "corpus": rows, "loghub": logs, "speed": spd}
-    Path(args.out).write_text(json.dumps(data, indent=1) + "\n")
-    Path(args.out).with_suffix(".md").write_text(page(data))
+    reports.write(args.out, data, page)
     sys.stdout.write(summary(rows, logs, spd))
 
 
