@@ -21,6 +21,7 @@ from whorf import light, registry, router, runtime as runtimes
 from whorf import words as words_of
 from whorf.config import CompressOptions, ModelConfig
 from whorf.decide import decide
+from whorf.doc import Doc
 from whorf.patterns import Profile, load_profile
 from whorf.phrases import chunk
 from whorf.result import Compressed, Stats, WordDecision
@@ -293,28 +294,30 @@ def _planned(index: int, text: str, query, opts: CompressOptions) -> Planned:
     """Route and plan one admitted text: an agent's envelope is split off and put back byte for byte, the
     body decided by its own shape."""
     wrapped = envelopes.split(text) if opts.structure else None
-    body = wrapped.body if wrapped else text
+    body = Doc(wrapped.body if wrapped else text)  # read once: the router and the plan share its lines
     routed = router.route(body, opts.domain)
-    plan, floor = _plan(body, routed, query, budgets.chars(opts.budget_tokens, body), opts)
+    plan, floor = _plan(body, routed, query, budgets.chars(opts.budget_tokens, body.text), opts)
     if wrapped:
         plan = enveloped(plan, wrapped.header)
     parts = [segment(text[p.start:p.end]) for p in plan.pieces if p.kind == "words"]
     return Planned(index, text, routed, plan, parts, floor)
 
 
-def _plan(text: str, routed: router.Route, query, budget: int | None, opts: CompressOptions) -> tuple[Plan, str | None]:
+def _plan(doc: str | Doc, routed: router.Route, query, budget: int | None, opts: CompressOptions) -> tuple[Plan, str | None]:
     """The structural plan of one text, and why its prose stays whole (the gain floor) or None. The query
     budget holds only when the query matched one of the units it dropped among; otherwise the plan is made
     again under the normal budget."""
+    doc = Doc.of(doc)
+    text = doc.text
     if not opts.structure:
         return whole(text, routed.domain, "words"), None
     if isinstance(query, (bytes, bytearray)):
         query = bytes(query).decode("utf-8", "replace")
     query = query or None
     cap = _budget_for(text, query, budget, opts)
-    plan = structure.plan_shape(text, routed.shape, cap, query)
+    plan = structure.plan_shape(doc, routed.shape, cap, query)
     if cap != budget and plan.omissions and not plan.matched:  # nothing dropped: the same plan either way
-        plan = structure.plan_shape(text, routed.shape, budget, query)
+        plan = structure.plan_shape(doc, routed.shape, budget, query)
     floor = _under_gain_floor(text, plan, opts)
     if floor:  # every word stays; the stats say why
         plan.pieces = [replace(p, kind="keep") if p.kind == "words" else p for p in plan.pieces]

@@ -15,6 +15,7 @@ import csv
 import json
 import re
 
+from whorf.doc import Doc
 from whorf.lexicon import LEVEL, NUMBERED, PATH_LINE, TIMESTAMP
 
 DOMAINS = ("json", "diff", "diagnostics", "search", "log", "table", "code", "prose")
@@ -29,7 +30,6 @@ PREFIXES = {
 # Older names (whorf-mini v1 and the training data's fields) and what they mean now.
 ALIASES = {"text": "prose", "tree": "table"}
 
-SAMPLE_LINES = 200
 REPETITIVE_MIN_LINES = 20
 MAX_JSON_CHARS = 4_000_000
 
@@ -54,14 +54,14 @@ _CODE = re.compile(
 _HEADER_WORD = re.compile(r"^[A-Za-z%#][A-Za-z0-9%#_/().-]*:?$")
 
 
-def route(text: str) -> str:
+def route(text: str | Doc) -> str:
     """The domain of ``text``; ``prose`` when nothing stands out."""
-    stripped = text.strip()
-    if not stripped:
+    doc = Doc.of(text)
+    if not doc.stripped:
         return "prose"
-    if json_start(stripped) is not None:
+    if json_at(doc) is not None:
         return "json"
-    lines = [ln for ln in head_lines(stripped) if ln.strip()]
+    lines = [ln for ln in doc.stripped_head if ln.strip()]
     n = len(lines)
     if any(_DIFF.match(ln) for ln in lines[:50]) and sum(bool(_DIFF.match(ln)) for ln in lines) >= 2:
         return "diff"
@@ -81,16 +81,6 @@ def route(text: str) -> str:
     if repetitive(lines):
         return "log"
     return "prose"
-
-
-def head_lines(text: str, n: int = SAMPLE_LINES) -> list[str]:
-    """``text.splitlines()[:n]`` without splitting the rest of a large input."""
-    cut = -1
-    for _ in range(n):
-        cut = text.find("\n", cut + 1)
-        if cut < 0:
-            return text.splitlines()[:n]
-    return text[:cut + 1].splitlines()[:n]
 
 
 def repetitive(lines: list[str]) -> bool:
@@ -142,6 +132,11 @@ def is_csv(lines: list[str]) -> bool:
 
 
 MAX_PREFACE_LINES = 8  # a tool's header before its JSON ("Process exited with code 0\nOutput:\n{...}")
+
+
+def json_at(doc: Doc) -> int | None:
+    """Where the JSON of ``doc``'s stripped text starts (``json_start``), parsed once per document."""
+    return doc.memo("json_at", lambda: json_start(doc.stripped) if doc.stripped else None)
 
 
 def json_start(text: str) -> int | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from whorf import domain as domains
 from whorf import structure
+from whorf.doc import Doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,9 @@ class Route:
     shape: str  # the structure module (structure.MODULES key)
 
 
-def route(text: str, domain: str | None = None) -> Route:
-    """Where ``text`` goes; ``domain`` forces the model's label (the shape is still detected)."""
-    label = domains.normalize(domain) or domains.route(text)
-    return Route(label, structure.shape(text, label))
+def route(text: str | Doc, domain: str | None = None) -> Route:
+    """Where ``text`` goes; ``domain`` forces the model's label (the shape is still detected). Pass the
+    :class:`~whorf.doc.Doc` the plan will read, so that both read the text once."""
+    doc = Doc.of(text)
+    label = domains.normalize(domain) or domains.route(doc)
+    return Route(label, structure.shape(doc, label))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from whorf.doc import Line
 from whorf.lexicon import LINE as _LINE, WORD as _WORD
 
 
@@ -22,15 +23,6 @@ class Word:
     start: int
     end: int
     line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line: offsets of its content (without the line ending) and its line ending."""
-
-    start: int
-    end: int
-    ending: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +40,7 @@ def segment(text: str) -> Segmented:
         raw = match.group()
         body = raw.rstrip("\r\n")
         start = match.start()
-        lines.append(Line(start, start + len(body), raw[len(body):]))
+        lines.append(Line(start, start + len(body), body, raw[len(body):]))
         for w in _WORD.finditer(body):
             words.append(Word(w.group(), start + w.start(), start + w.end(), number))
     return Segmented(text, tuple(lines), tuple(words))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from whorf.doc import Doc
 from whorf.structure import lines as L
 from whorf.structure import relevance
 from whorf.structure.plan import Note, Piece, Plan
@@ -78,11 +79,12 @@ def body(line: str) -> str:
     return line[m.end():] if m else line
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
     """Every line kept; only licence headers, blobs and long data tables fold behind markers. With a query
     and over the budget, the bodies of functions and classes that do not mention the query's terms fold
     too (largest first, the signature line stays, the marker names the line range)."""
-    lines = L.split(text)
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     keep = [True] * len(lines)
     notes: list[Note] = []
     kinds = [""] * len(lines)

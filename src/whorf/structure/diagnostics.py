@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from whorf.doc import Doc
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure import repeat
@@ -52,8 +53,9 @@ def detect(lines: list[str]) -> bool:
     return sum(bool(RUNNER.match(ln[:MAX_SCAN])) for ln in lines) >= 2
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
-    lines = L.split(text)
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     if len(lines) < MIN_LINES and (budget_chars is None or len(text) <= budget_chars):
         return Plan("diagnostics", [Piece(0, len(text), "keep")] if text else [])
     kinds = _kinds(lines)

@@ -4,13 +4,15 @@ go first, those farthest from a change before those next to one."""
 
 from __future__ import annotations
 
+from whorf.doc import Doc
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure.plan import Piece, Plan
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
-    lines = L.split(text)
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     if budget_chars is None or len(text) <= budget_chars:
         return Plan("diff", [Piece(0, len(text), "keep")] if text else [])
     context = [_is_context(ln.text) for ln in lines]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from whorf.doc import Doc
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure import relevance
@@ -26,8 +27,9 @@ def detect(lines: list[str]) -> bool:
     return len(content) >= 3 and sum(bool(_ONELINE.match(ln)) for ln in content) >= 0.8 * len(content)
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
-    lines = L.split(text)
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     if budget_chars is None or len(text) <= budget_chars:
         return Plan("gitlog", [Piece(0, len(text), "keep")] if text else [])
     full = any(_COMMIT.match(ln.text) for ln in lines)

@@ -28,7 +28,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from whorf.domain import is_json, is_ndjson, json_start
+from whorf.doc import Doc
+from whorf.domain import is_json, is_ndjson, json_at
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure import markers, records, relevance, repeat
@@ -57,15 +58,17 @@ class Node:
 MARKER_CHARS = 120  # a marker element with the fields its items share is about this long
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    doc = Doc.of(source)
+    text = doc.text
     lead = len(text) - len(text.lstrip())
-    body_start = json_start(text.strip())
+    body_start = json_at(doc)  # parsed once: the router asked the same of this document
     if body_start is None:
         return Plan("json", [Piece(0, len(text), "keep")] if text else [])
     start = lead + body_start
     end = len(text.rstrip())
     if body_start == 0 and is_ndjson(text[start:end]) and not is_json(text[start:end]):
-        return _ndjson(text, budget_chars, query)
+        return _ndjson(text, doc.lines, budget_chars, query)
     try:
         root = _scan(text, start, 0)
         _mark_repeats(text, root)
@@ -281,8 +284,7 @@ def _columns(node: Node) -> list[str] | None:
     return list(first)
 
 
-def _ndjson(text: str, budget_chars: int | None, query: str | None = None) -> Plan:
-    lines = L.split(text)
+def _ndjson(text: str, lines: list[L.Line], budget_chars: int | None, query: str | None = None) -> Plan:
     rows = [(i, json.loads(ln.text)) for i, ln in enumerate(lines) if ln.text.strip()]
     items = [obj for _, obj in rows]
     keep = [True] * len(lines)

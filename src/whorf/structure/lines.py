@@ -9,7 +9,6 @@ than the input and nothing is cut or fused.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from whorf.structure import budget as B
@@ -17,24 +16,7 @@ from whorf.structure import markers, relevance, repeat
 from whorf.structure.plan import REASONS, Note, Piece, Plan, omission, with_query_evidence
 from whorf.store import handle_of
 
-from whorf.lexicon import LINE as _LINE
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    start: int
-    end: int  # end of the content, before the line ending
-    stop: int  # end including the line ending
-    text: str  # content without the line ending
-
-
-def split(text: str) -> list[Line]:
-    out = []
-    for m in _LINE.finditer(text):
-        raw = m.group()
-        body = raw.rstrip("\r\n")
-        out.append(Line(m.start(), m.start() + len(body), m.end(), body))
-    return out
+from whorf.doc import Line
 
 
 # -> (unit, adjective, varying) or (unit, adjective, varying, detail): what the marker of a run says

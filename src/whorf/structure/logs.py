@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from whorf.doc import Doc
 from whorf.lexicon import LEVEL, TIMESTAMP
 from whorf.structure import budget as B
 from whorf.structure import lines as L
@@ -74,11 +75,12 @@ def important(line: str, column: int | None = None) -> bool:
     return any(m.group(0).isupper() or m.group(0).lower().startswith("level=") for m in SEVERE_WORD.finditer(line))
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
     """Lines that truly repeat an earlier one (only counters, times, ids, sizes differ) collapse; error and
     warning lines, the first and last lines and every line with a name of its own stay, unless the budget
     needs room (then plain lines go first, from the middle)."""
-    lines = L.split(text)
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     if len(lines) < MIN_LINES:
         return _short(text, lines, budget_chars, query)
     texts = [ln.text for ln in lines]

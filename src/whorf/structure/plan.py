@@ -52,7 +52,7 @@ class Note:
 
 @dataclass
 class Plan:
-    structure: str  # the router's domain that built it
+    structure: str  # the structure module (shape) that built it: Stats.structure when it changed the text
     pieces: list[Piece] = field(default_factory=list)
     omissions: list[Omission] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
+from whorf.doc import Doc
 from whorf.lexicon import FENCE
-from whorf.structure import lines as L
 from whorf.structure.plan import Piece, Plan
 
 _VERBATIM = re.compile(
@@ -24,8 +24,9 @@ _CODEISH = re.compile(r"[`{}();<>=]|::|->|\w/\w|\w\.\w+\(|^\S+$")
 MIN_PROSE_WORDS = 6  # a list item with fewer words (or code-like) is a name, kept verbatim
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
-    lines = L.split(text)
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     kinds = _kinds([ln.text for ln in lines])
     out = Plan("prose")
     i = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from whorf.doc import Doc
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure.plan import Piece, Plan
@@ -15,8 +16,9 @@ PER_FILE = 3
 _RESULT = re.compile(r"^([^\s:]+)[:-](\d+)[:-]")
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
-    lines = L.split(text)
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     if budget_chars is None or len(text) <= budget_chars:
         return Plan("search", [Piece(0, len(text), "keep")] if text else [])
     seen: dict[str, int] = {}

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from statistics import median
 
+from whorf.doc import Doc
 from whorf.domain import is_csv
 from whorf.lexicon import PATH_LINE
 from whorf.lexicon import WORD as _CELL  # a cell of an aligned row
@@ -44,8 +45,9 @@ def aligned(lines: list[str]) -> bool:
     return sum(1 for c in starts.values() if c >= 0.7 * len(content)) >= 2
 
 
-def plan(text: str, budget_chars: int | None = None, query: str | None = None) -> Plan:
-    lines = L.split(text)
+def plan(source: str | Doc, budget_chars: int | None = None, query: str | None = None) -> Plan:
+    doc = Doc.of(source)
+    text, lines = doc.text, doc.lines
     content = [i for i, ln in enumerate(lines) if ln.text.strip()]
     small = budget_chars is None or len(text) <= budget_chars
     if not content or len(content) < MIN_ROWS and small:
