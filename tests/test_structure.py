@@ -211,3 +211,14 @@ def test_processes_that_differ_by_pid_are_entities_not_repetition():
         for p in sleepers:
             p.kill()
     assert structure.plan(real, "table", 32_000).render(real) == real
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_omission_says_why(name):
+    """Each marker of a real output names its reason (the dashboard and ``--json`` show it): repetition,
+    budget, query or blob, under a tight budget with and without a query, JSON arrays included."""
+    text = (PROGRAMS / f"{name}.txt").read_text()
+    for query in (None, "where is the error?"):
+        plan = structure.plan(text, route(text), 1500, query)
+        assert {o.reason for o in plan.omissions} <= {"repetition", "budget", "query", "blob"}, \
+            [(o.unit, o.count, o.reason) for o in plan.omissions]

@@ -33,7 +33,7 @@ from whorf.domain import is_json, is_ndjson, json_at
 from whorf.structure import budget as B
 from whorf.structure import lines as L
 from whorf.structure import markers, records, relevance, repeat
-from whorf.structure.plan import Note, Piece, Plan, omission
+from whorf.structure.plan import Note, Piece, Plan, omission, with_query_evidence
 from whorf.store import handle_of
 from whorf.lexicon import JSON_WS as _WS
 
@@ -53,6 +53,7 @@ class Node:
     keep: list[bool] | None = None  # an array's items to keep (None: all)
     must: list[bool] | None = None  # items the budget never drops
     flat: list[dict] | None = None  # flattened items of an array of records
+    over_budget: set[int] | None = None  # items the budget dropped (the others dropped repeat an earlier one)
 
 
 MARKER_CHARS = 120  # a marker element with the fields its items share is about this long
@@ -80,6 +81,7 @@ def plan(source: str | Doc, budget_chars: int | None = None, query: str | None =
         matched = _trim(text, root, budget_chars - start, len(body), query)
         out = Plan("json", matched=matched)
         body = _Writer(text, out).emit(root)
+        with_query_evidence(out)
     if len(body) >= root.end - start:
         return Plan("json", [Piece(0, len(text), "keep")])
     if start:
@@ -202,6 +204,8 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
                    relevance=ev.scores if ev else None)
     _rekeep_short_runs(units, keep, final, sizes)
     for (a, i), k in zip(units, final):
+        if a.keep[i] and not k:
+            a.over_budget = (a.over_budget or set()) | {i}
         a.keep[i] = k
     return ev.terms if ev else ()
 
@@ -264,7 +268,9 @@ class _Writer:
         kids = node.children
         original = self.text[kids[i].start:kids[j - 1].end]
         line = self.text.count("\n", 0, kids[i].start)
-        self.plan.omissions.append(omission(original, "item", j - i, line, kids[i].start))
+        budget = bool(node.over_budget and node.over_budget.intersection(range(i, j)))
+        self.plan.omissions.append(omission(original, "item", j - i, line, kids[i].start,
+                                            "budget" if budget else "repetition"))
         self.plan.notes.append(Note(line, "collapsed", f"{j - i} items omitted"))
         return markers.json_marker_text(j - i, handle_of(original), records.shared((node.flat or [])[i:j]))
 
