@@ -95,8 +95,11 @@ def repetitive(lines: list[str]) -> bool:
 
 
 
-def is_table(lines: list[str]) -> bool:
-    """Whitespace-aligned rows under a header, or an ls -l listing, or a tree."""
+def is_table(lines: list[str], by_rule: bool = False) -> bool:
+    """Whitespace-aligned rows under a header, or an ls -l listing, or a tree. ``by_rule``: under a rule
+    the columns are its dash groups (``pip list``: a header cell of several words, "Editable project
+    location", rows that leave their last cells empty); the structure's shape reads tables so, the model's
+    label does not (it would move training rows: its router version)."""
     if len(lines) < 3:
         return False
     if sum(bool(_TREE.match(ln)) for ln in lines) / len(lines) >= 0.5:
@@ -112,7 +115,8 @@ def is_table(lines: list[str]) -> bool:
     body = [ln for ln in lines[1:] if not set(ln.strip()) <= set("-=+| ")]
     if not body:
         return False
-    fits = sum(1 for ln in body if len(header) - 1 <= len(ln.split()) <= len(header) * 3)
+    width = len(lines[1].split()) if by_rule and ruled and lines[1].strip() else len(header)
+    fits = sum(1 for ln in body if width - 1 <= len(ln.split()) <= max(width, len(header)) * 3)
     aligned = sum("  " in ln.strip() or " | " in ln for ln in body)  # columns line up: runs of spaces
     return fits / len(body) >= 0.8 and aligned / len(body) >= 0.6
 
