@@ -2,6 +2,7 @@
 
     python bench/snapshot.py save DIR    # run the inputs' programs once, compress them, keep inputs and outputs
     python bench/snapshot.py check DIR   # compress the saved inputs again; list every output that changed
+    python bench/snapshot.py update DIR  # after a change on purpose: the saved inputs' outputs saved again
 
 Inputs (saved in DIR/inputs.json, so that a check does not depend on what ``ps`` or ``ls /usr/bin`` print
 today): the structure corpus (tests/fixtures/programs), the query set's outputs and questions
@@ -79,7 +80,7 @@ def first_difference(a: str, b: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("action", choices=["save", "check"])
+    parser.add_argument("action", choices=["save", "check", "update"])
     parser.add_argument("dir", type=Path)
     args = parser.parse_args()
     comp = Compressor()
@@ -91,6 +92,10 @@ def main() -> int:
         print(f"saved {len(cases)} inputs to {args.dir}")
         return 0
     cases = json.loads((args.dir / "inputs.json").read_text())
+    if args.action == "update":
+        (args.dir / "outputs.json").write_text(json.dumps(outputs(comp, cases)))
+        print(f"outputs of {len(cases)} saved inputs saved again")
+        return 0
     before = json.loads((args.dir / "outputs.json").read_text())
     after = outputs(comp, cases)
     changed = [k for k in before if before[k] != after.get(k)]
