@@ -30,6 +30,7 @@ _VARIABLE = re.compile(
     r")$"
 )
 _CODE = re.compile(r"^\d{1,3}$")
+_SPACES = re.compile(r"(?<=\S) {2,}(?=\S)")  # alignment padding between two tokens (not the indentation)
 _TOKEN = re.compile(r"[^\s\[\]()<>{}\"',;=|]+")
 CATEGORIES = 5  # a column with at most this many values is a category (status, level)
 MAX_KEY_LINE = 2000  # characters of a line the key reads (linear time on any line)
@@ -41,9 +42,10 @@ def variable(token: str) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def key(line: str) -> str:
-    """The line with its variable tokens masked (``#``); equal keys mean the lines repeat one template.
-    (Cached: the modules ask for the same line's key several times.)"""
-    head = line[:MAX_KEY_LINE]
+    """The line with its variable tokens masked (``#``) and its runs of spaces as one (padding that moves
+    with a value's width: ``test_x[9] PASSED      [ 19%]``, ``test_x[10] PASSED     [ 19%]``); equal keys
+    mean the lines repeat one template. (Cached: the modules ask for the same line's key several times.)"""
+    head = _SPACES.sub(" ", line[:MAX_KEY_LINE])
     return _TOKEN.sub(lambda m: "#" if variable(m.group()) else m.group(), head) + line[MAX_KEY_LINE:]
 
 
