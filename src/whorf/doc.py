@@ -2,8 +2,8 @@
 
 A :class:`Doc` is made once per input (``Doc.of``) and flows from routing to the structural plan. What
 it holds is computed when first asked for and kept: the text stripped, its first ``SAMPLE_LINES`` lines
-(with and without the strip, as the router and the modules' detectors read them), its lines with their
-offsets; other layers keep what they compute of it with ``memo`` (where its JSON starts,
+(as the modules' detectors read them), the router's sample (the non-blank ones of the stripped text), its
+lines with their offsets; other layers keep what they compute of it with ``memo`` (where its JSON starts,
 ``whorf.domain.json_at``: a full parse, done at most once).
 :class:`Line` is the one line type of the package: segmentation (``whorf.segment``) and the line-shaped
 structure modules (``whorf.structure.lines``) both split with :func:`split_lines`.
@@ -88,16 +88,14 @@ class Doc:
         return self.memo("head", lambda: head_lines(self.text))
 
     @property
-    def stripped_head(self) -> list[str]:
-        """The first lines of the stripped text, as the router samples them."""
-        return self.memo("stripped_head", lambda: head_lines(self.stripped))
+    def sample(self) -> list[str]:
+        """The non-blank lines among the first of the stripped text: the router's sample (its table and
+        code tests, and the shape's table-under-a-rule test read the same)."""
+        return self.memo("sample", lambda: [ln for ln in head_lines(self.stripped) if ln.strip()])
 
     @property
     def lines(self) -> list[Line]:
         return self.memo("lines", lambda: split_lines(self.text))
-
-    def __len__(self) -> int:
-        return len(self.text)
 
     def __repr__(self) -> str:
         return f"Doc({self.text[:40]!r}{'...' if len(self.text) > 40 else ''}, {len(self.text)} chars)"

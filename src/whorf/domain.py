@@ -61,7 +61,7 @@ def route(text: str | Doc) -> str:
         return "prose"
     if json_at(doc) is not None:
         return "json"
-    lines = [ln for ln in doc.stripped_head if ln.strip()]
+    lines = doc.sample
     n = len(lines)
     if any(_DIFF.match(ln) for ln in lines[:50]) and sum(bool(_DIFF.match(ln)) for ln in lines) >= 2:
         return "diff"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from whorf.doc import Line
-from whorf.lexicon import LINE as _LINE, WORD as _WORD
+from whorf.doc import Line, split_lines
+from whorf.lexicon import WORD as _WORD
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +34,9 @@ class Segmented:
 
 def segment(text: str) -> Segmented:
     """Split ``text`` into lines and words with character offsets."""
-    lines: list[Line] = []
-    words: list[Word] = []
-    for number, match in enumerate(_LINE.finditer(text)):
-        raw = match.group()
-        body = raw.rstrip("\r\n")
-        start = match.start()
-        lines.append(Line(start, start + len(body), body, raw[len(body):]))
-        for w in _WORD.finditer(body):
-            words.append(Word(w.group(), start + w.start(), start + w.end(), number))
+    lines = split_lines(text)
+    words = [Word(w.group(), line.start + w.start(), line.start + w.end(), number)
+             for number, line in enumerate(lines) for w in _WORD.finditer(line.text)]
     return Segmented(text, tuple(lines), tuple(words))
 
 

@@ -6,7 +6,8 @@ are the input's bytes); only the ``words`` pieces of prose (sentences and paragr
 README or an issue) go on to the word model. Code is never handed to it.
 
 Each function takes the text or its :class:`whorf.doc.Doc` (what is read of the text, computed once, so
-routing and planning share its lines and its JSON parse). ``shape(text, domain)`` picks the module: the domain router's label, refined by the modules' own
+routing and planning share its lines and its JSON parse). ``shape(text, domain)`` picks the module: the
+domain router's label, refined by the modules' own
 detectors for shapes the label does not tell apart (commit logs, test-runner reports the router took for
 a log, numbered code reads, source files the router took for prose, aligned tables without a header,
 tables under a rule the router took for a log, logs whose lines begin with a file name).
@@ -45,7 +46,7 @@ def shape(text: str | Doc, domain: str) -> str:
         return "code"
     if domain == "prose" and tables.aligned(sample):
         return "table"
-    if domain == "log" and is_table([ln for ln in doc.stripped_head if ln.strip()], by_rule=True):
+    if domain == "log" and is_table(doc.sample, by_rule=True):
         return "table"  # pip list: columns under a rule, header cells of several words
     return domain if domain in MODULES else "prose"
 
