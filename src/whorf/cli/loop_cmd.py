@@ -92,3 +92,29 @@ def dogfood(
                                           batch_size=batch_size))
     result = run(cfg, log=lambda line: err.print(line, markup=False, highlight=False), console=err)
     print(json.dumps({"model": result["model"], "registered": result["registered"], "gate": result["gate"]["passed"]}))
+
+
+@app.command("label-prose")
+@handle_errors
+def label_prose(
+    out: Path = typer.Option(..., "--out", "-o", help="Labelled pairs (JSONL) to write."),
+    model: str = typer.Option(DEFAULT_START, "--model", "-m", help="The labelling model (with its must-keep override)."),
+    docs: List[Path] = typer.Option([], "--docs", help="Documentation directories to read README/markdown files from (e.g. /usr/share/doc)."),
+    packages: bool = typer.Option(True, "--packages/--no-packages", help="Read the installed Python packages' READMEs."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most this many texts (chosen by text hash)."),
+) -> None:
+    """Collect real prose (package READMEs, doc files) and label it with MODEL + override, as self-labelling does."""
+    from itertools import chain
+
+    from whorf.loop.prose import collect, doc_files, package_readmes
+    from whorf.loop.selflabel import self_label
+
+    missing = [str(d) for d in docs if not d.is_dir()]
+    if missing:
+        raise typer.BadParameter(f"not a directory: {', '.join(missing)}", param_hint="--docs")
+    rows = collect(chain(package_readmes() if packages else (), doc_files(docs)), limit=limit)
+    if not rows:
+        raise typer.BadParameter("no prose found in the given sources")
+    err.print(f"{len(rows)} prose texts; labelling with {model} + override", markup=False, highlight=False)
+    stats = self_label(model, rows, out, LoopConfig(start=model, data=[], out=str(out.parent)))
+    print(json.dumps({"texts": len(rows), **stats}))

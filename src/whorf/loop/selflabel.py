@@ -54,7 +54,8 @@ def self_label(model: str, rows: list[datasets.Row], out: Path, cfg: LoopConfig)
                     continue
                 kept += 1
                 refs.append(mk_in_ref(row.text, ref))
-                f.write(json.dumps({"text": row.text, "reference": ref, "domain": row.domain, "source": "selflabel"}) + "\n")
+                f.write(json.dumps({"text": row.text, "reference": ref, "domain": row.domain, "source": "selflabel",
+                                    "origin": row.source}) + "\n")
     return {"pairs": kept, "filtered_out": dropped, "mk_in_ref": float(np.mean(refs)) if refs else float("nan")}
 
 

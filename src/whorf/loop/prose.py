@@ -1,0 +1,130 @@
+"""More prose for training, from what a machine already holds: the READMEs of installed Python packages
+(their long descriptions) and the README/markdown files of documentation directories such as /usr/share/doc.
+
+The texts are real repositories' prose (what an agent reads in a README, a changelog, a doc page); they
+carry no labels: the teacher with its must-keep override labels them (:func:`whorf.loop.selflabel.self_label`),
+as the self-labelling loop does. Only prose goes in: code blocks, tables, HTML, badge and link-only lines,
+directives and headings-only runs are dropped, and what remains is cut into chunks of whole paragraphs.
+The choice is deterministic (sources sorted by name, chunks chosen by text hash), so the same machine gives
+the same file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.metadata as metadata
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whorf import data as datasets
+
+
+@dataclass(frozen=True)
+class ProseConfig:
+    min_words: int = 40  # a chunk shorter than this is dropped
+    max_words: int = 220  # paragraphs are joined up to this many words
+    per_source: int = 8  # chunks kept per package or file (by text hash), so no README dominates
+    min_letters: float = 0.7  # share of a paragraph's characters that are letters or spaces
+
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_DROP = re.compile(
+    r"^\s*(\||\+[-=+]+\+|<|\.\. |:[a-z-]+:|!\[|\[!\[|\[[^\]]*\]:\s|[-=~^*#]{3,}\s*$|>>>|\$ |\s{4,}\S)"
+)
+_HEADING = re.compile(r"^\s*#{1,6}\s")
+_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+_LINK_ONLY = re.compile(r"^\s*(\[[^\]]*\]\([^)]*\)\s*)+$|^\s*https?://\S+\s*$")
+
+
+def paragraphs(text: str) -> Iterator[str]:
+    """The prose paragraphs of a markdown or reStructuredText document, each on one line."""
+    fenced, block = False, []
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced or _DROP.match(line) or _LINK_ONLY.match(line) or line.rstrip().endswith("::"):
+            if block:
+                yield " ".join(block)
+            block = []
+            continue
+        if not line.strip() or _HEADING.match(line) or _ITEM.match(line):
+            if block:
+                yield " ".join(block)
+            block = []
+            if not _ITEM.match(line):
+                continue
+        block.append(line.strip())
+    if block and not fenced:
+        yield " ".join(block)
+
+
+def _proselike(paragraph: str, cfg: ProseConfig) -> bool:
+    letters = sum(c.isalpha() or c == " " for c in paragraph)
+    return len(paragraph.split()) >= 8 and letters >= cfg.min_letters * len(paragraph) and paragraph[-1:] in ".!?:)"
+
+
+def chunks(text: str, cfg: ProseConfig = ProseConfig()) -> list[str]:
+    """Whole prose paragraphs joined (blank line between) into chunks of ``min_words``..``max_words`` words."""
+    out, current, words = [], [], 0
+    for para in paragraphs(text):
+        if not _proselike(para, cfg):
+            continue
+        n = len(para.split())
+        if current and words + n > cfg.max_words:
+            out.append("\n\n".join(current))
+            current, words = [], 0
+        if n <= cfg.max_words:
+            current.append(para)
+            words += n
+    if current:
+        out.append("\n\n".join(current))
+    return [c for c in out if len(c.split()) >= cfg.min_words]
+
+
+def package_readmes() -> Iterator[tuple[str, str]]:
+    """(``pypi:name``, long description) of every installed distribution that has one, sorted by name."""
+    seen: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata.get("Name") or "").lower()
+        body = dist.metadata.get_payload() or dist.metadata.get("Description") or ""
+        if name and name not in seen and isinstance(body, str) and body.strip():
+            seen[name] = body
+    for name in sorted(seen):
+        yield f"pypi:{name}", seen[name]
+
+
+def doc_files(roots: Iterable[str | Path]) -> Iterator[tuple[str, str]]:
+    """(``path``, text) of README and markdown files (gzipped or not) under ``roots``, sorted by path."""
+    for root in roots:
+        found = [p for p in Path(root).rglob("*") if p.is_file() and _doc_name(p.name)]
+        for path in sorted(found):
+            try:
+                raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+                yield str(path), raw.decode("utf-8")
+            except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile):
+                continue
+
+
+def _doc_name(name: str) -> bool:
+    base = name[:-3] if name.endswith(".gz") else name
+    return base.lower().startswith("readme") or base.endswith((".md", ".markdown", ".rst"))
+
+
+def collect(sources: Iterable[tuple[str, str]], cfg: ProseConfig = ProseConfig(), limit: int | None = None) -> list[datasets.Row]:
+    """Unlabelled prose rows, at most ``per_source`` per source, each text once; ``limit``: at most that many
+    rows, chosen by text hash."""
+    rows, seen = [], set()
+    for source, text in sources:
+        picked = sorted(chunks(text, cfg), key=lambda c: hashlib.sha256(c.encode()).hexdigest())[: cfg.per_source]
+        for chunk in picked:
+            if chunk not in seen:
+                seen.add(chunk)
+                rows.append(datasets.Row(text=chunk, kind="unlabelled", domain="prose", source=source))
+    if limit is not None and len(rows) > limit:
+        keep = set(sorted(range(len(rows)), key=lambda i: hashlib.sha256(rows[i].text.encode()).hexdigest())[:limit])
+        rows = [row for i, row in enumerate(rows) if i in keep]
+    return rows
