@@ -60,10 +60,11 @@ def test_collect_is_deterministic_capped_and_reads_gzipped_docs(tmp_path):
     (tmp_path / "pkg" / "binary.md").write_bytes(b"\xff\xfe\x00 not text")
     (tmp_path / "pkg" / "notes.txt").write_text(README)  # neither README nor markdown: not read
     sources = list(doc_files([tmp_path]))
-    assert [s.split("/")[-1] for s, _ in sources] == ["README.Debian.gz", "README.md"]
+    assert [s for s, _ in sources] == ["doc:pkg/README.Debian.gz", "doc:pkg/README.md"]
     cfg = ProseConfig(min_words=10, max_words=40, per_source=1)
-    rows = collect(sources, cfg)
-    assert len(rows) == 2 and {r.domain for r in rows} == {"prose"} and all(r.kind == "unlabelled" for r in rows)
+    rows = collect(sources, cfg)  # both files belong to the package "pkg": one text of it
+    assert len(rows) == 1 and len(collect(sources, ProseConfig(min_words=10, max_words=40, per_source=2))) == 2
+    assert {r.domain for r in rows} == {"prose"} and all(r.kind == "unlabelled" for r in rows)
     assert [r.text for r in collect(list(doc_files([tmp_path])), cfg)] == [r.text for r in rows]
     assert len(collect(sources, cfg, limit=1)) == 1
 
@@ -88,3 +89,14 @@ def test_label_prose_command_writes_pairs(tiny_model_dir, tmp_path):
         assert row["source"] == "selflabel" and row["origin"].endswith("README.md") and row["reference"]
     missing = subprocess.run(cmd[:-3] + ["--docs", str(tmp_path / "nope"), "--no-packages"], capture_output=True, text=True, timeout=300)
     assert missing.returncode != 0 and "not a directory" in missing.stderr
+
+
+def test_the_python_reference_is_a_source_and_one_package_is_capped():
+    from whorf.loop.prose import python_reference
+
+    topics = dict(python_reference())
+    assert "pydoc:assignment" in topics
+    rows = collect(sorted(topics.items()), ProseConfig(per_source=2))
+    assert rows and max(sum(r.source == s for r in rows) for s in topics) <= 2
+    many = [(f"doc:big/{i}.md", README.replace("mytool", f"tool{i}")) for i in range(5)]  # one package, five files
+    assert len(collect(many, ProseConfig(min_words=10, max_words=40, per_source=3))) == 3

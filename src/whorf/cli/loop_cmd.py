@@ -10,6 +10,7 @@ import typer
 
 from whorf.cli.app import app, err, handle_errors, require_files
 from whorf.loop.config import DEFAULT_START, EPOCHS_PER_GENERATION, LoopConfig
+from whorf.loop.prose import ProseConfig
 
 
 @app.command()
@@ -100,19 +101,21 @@ def label_prose(
     out: Path = typer.Option(..., "--out", "-o", help="Labelled pairs (JSONL) to write."),
     model: str = typer.Option(DEFAULT_START, "--model", "-m", help="The labelling model (with its must-keep override)."),
     docs: List[Path] = typer.Option([], "--docs", help="Documentation directories to read README/markdown files from (e.g. /usr/share/doc)."),
-    packages: bool = typer.Option(True, "--packages/--no-packages", help="Read the installed Python packages' READMEs."),
+    packages: bool = typer.Option(True, "--packages/--no-packages", help="Read the installed Python packages' READMEs and the bundled Python language reference."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many texts (chosen by text hash)."),
+    per_package: int = typer.Option(ProseConfig.per_source, "--per-package", help="At most this many texts per package or reference topic."),
 ) -> None:
     """Collect real prose (package READMEs, doc files) and label it with MODEL + override, as self-labelling does."""
     from itertools import chain
 
-    from whorf.loop.prose import collect, doc_files, package_readmes
+    from whorf.loop.prose import collect, doc_files, package_readmes, python_reference
     from whorf.loop.selflabel import self_label
 
     missing = [str(d) for d in docs if not d.is_dir()]
     if missing:
         raise typer.BadParameter(f"not a directory: {', '.join(missing)}", param_hint="--docs")
-    rows = collect(chain(package_readmes() if packages else (), doc_files(docs)), limit=limit)
+    python = chain(package_readmes(), python_reference()) if packages else ()
+    rows = collect(chain(python, doc_files(docs)), ProseConfig(per_source=per_package), limit=limit)
     if not rows:
         raise typer.BadParameter("no prose found in the given sources")
     err.print(f"{len(rows)} prose texts; labelling with {model} + override", markup=False, highlight=False)

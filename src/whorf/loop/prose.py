@@ -1,5 +1,6 @@
 """More prose for training, from what a machine already holds: the READMEs of installed Python packages
-(their long descriptions) and the README/markdown files of documentation directories such as /usr/share/doc.
+(their long descriptions), the Python language reference bundled with the interpreter (``pydoc_data``) and
+the README/markdown files of documentation directories such as /usr/share/doc.
 
 The texts are real repositories' prose (what an agent reads in a README, a changelog, a doc page); they
 carry no labels: the teacher with its must-keep override labels them (:func:`whorf.loop.selflabel.self_label`),
@@ -26,7 +27,7 @@ from whorf import data as datasets
 class ProseConfig:
     min_words: int = 40  # a chunk shorter than this is dropped
     max_words: int = 220  # paragraphs are joined up to this many words
-    per_source: int = 8  # chunks kept per package or file (by text hash), so no README dominates
+    per_source: int = 16  # chunks kept per package (by text hash), so no package's documentation dominates
     min_letters: float = 0.7  # share of a paragraph's characters that are letters or spaces
 
 
@@ -97,14 +98,25 @@ def package_readmes() -> Iterator[tuple[str, str]]:
         yield f"pypi:{name}", seen[name]
 
 
+def python_reference() -> Iterator[tuple[str, str]]:
+    """(``pydoc:topic``, text) of the language reference topics bundled with this Python, sorted by topic."""
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:  # some distributions strip pydoc_data
+        return
+    for name in sorted(topics):
+        yield f"pydoc:{name}", topics[name]
+
+
 def doc_files(roots: Iterable[str | Path]) -> Iterator[tuple[str, str]]:
-    """(``path``, text) of README and markdown files (gzipped or not) under ``roots``, sorted by path."""
-    for root in roots:
-        found = [p for p in Path(root).rglob("*") if p.is_file() and _doc_name(p.name)]
+    """(``doc:package/relative/path``, text) of README and markdown files (gzipped or not) under ``roots``,
+    sorted by path; the package is the first directory under the root (a file at the top: its own name)."""
+    for root in map(Path, roots):
+        found = [p for p in root.rglob("*") if p.is_file() and _doc_name(p.name)]
         for path in sorted(found):
             try:
                 raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-                yield str(path), raw.decode("utf-8")
+                yield f"doc:{path.relative_to(root).as_posix()}", raw.decode("utf-8")
             except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile):
                 continue
 
@@ -115,16 +127,22 @@ def _doc_name(name: str) -> bool:
 
 
 def collect(sources: Iterable[tuple[str, str]], cfg: ProseConfig = ProseConfig(), limit: int | None = None) -> list[datasets.Row]:
-    """Unlabelled prose rows, at most ``per_source`` per source, each text once; ``limit``: at most that many
-    rows, chosen by text hash."""
-    rows, seen = [], set()
+    """Unlabelled prose rows, at most ``per_source`` per package (a source name up to its first ``/``), each
+    text once; ``limit``: at most that many rows, chosen by text hash."""
+    by_package: dict[str, list[tuple[str, str, str]]] = {}
     for source, text in sources:
-        picked = sorted(chunks(text, cfg), key=lambda c: hashlib.sha256(c.encode()).hexdigest())[: cfg.per_source]
-        for chunk in picked:
-            if chunk not in seen:
-                seen.add(chunk)
-                rows.append(datasets.Row(text=chunk, kind="unlabelled", domain="prose", source=source))
+        by_package.setdefault(source.split("/")[0], []).extend((_key(c), c, source) for c in chunks(text, cfg))
+    rows, seen = [], set()
+    for package in sorted(by_package):
+        for _, text, source in sorted(by_package[package])[: cfg.per_source]:
+            if text not in seen:
+                seen.add(text)
+                rows.append(datasets.Row(text=text, kind="unlabelled", domain="prose", source=source))
     if limit is not None and len(rows) > limit:
-        keep = set(sorted(range(len(rows)), key=lambda i: hashlib.sha256(rows[i].text.encode()).hexdigest())[:limit])
+        keep = set(sorted(range(len(rows)), key=lambda i: _key(rows[i].text))[:limit])
         rows = [row for i, row in enumerate(rows) if i in keep]
     return rows
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
