@@ -16,6 +16,8 @@ context). Windows from all texts are batched together, sorted by length to minim
 
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 from dataclasses import dataclass
 from typing import Sequence
@@ -139,9 +141,10 @@ class WordTokens:
 
     def count(self, words: Sequence[str]) -> int:
         """Backbone tokens of these words (long words estimated at 4 characters a token)."""
+        counts = Counter(words)  # each distinct word once (outputs repeat words a lot)
         total = 0
-        for w, ids in zip(words, self(words)):
-            total += len(ids) if len(w) <= MAX_WORD_CHARS and len(ids) < MAX_WORD_TOKENS else max(len(ids), len(w) // 4)
+        for (w, n), ids in zip(counts.items(), self(list(counts))):
+            total += n * (len(ids) if len(w) <= MAX_WORD_CHARS and len(ids) < MAX_WORD_TOKENS else max(len(ids), len(w) // 4))
         return total
 
 

@@ -105,20 +105,16 @@ def decode(value: Any) -> Any:
     return value
 
 
-def _skip(text: str, i: int) -> int:
-    return _WS.match(text, i).end()
-
-
 _SCALAR_START = frozenset('"-0123456789tfn')
-# one token after JSON's whitespace (one match a token); strings unrolled ("[^"\\]*(\\.[^"\\]*)*")
-_TOKEN = re.compile(_WS.pattern + r'("[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]|[^\s{}\[\],:"]+)')
+# one token after JSON's whitespace and commas (the text parsed as JSON already, so a comma only separates):
+# a string, with the colon after it when it is an object's key; a bracket; a bare number or literal
+_TOKEN = re.compile(_WS.pattern[:-2] + r',]*("[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]|[^\s{}\[\],:"]+)(' + _WS.pattern + r':)?')
 
 
 def _scan(text: str, i: int, depth: int = 0) -> Node:
     """The node at ``i`` with the spans of its children (containers below MAX_SCAN_DEPTH are opaque): one
-    pass over the tokens with a stack of open containers (the text was parsed as JSON before)."""
+    pass over the tokens with a stack of open containers."""
     stack: list[Node] = []
-    key_next = False  # inside an object, the next string is a key
     pos = i
     while True:
         m = _TOKEN.match(text, pos)
@@ -126,6 +122,11 @@ def _scan(text: str, i: int, depth: int = 0) -> Node:
             raise ValueError("malformed JSON")
         tok, at, pos = m.group(1), m.start(1), m.end()
         c = tok[0]
+        if m.group(2) is not None:  # a key
+            if not stack or stack[-1].kind != "object" or c != '"':
+                raise ValueError("malformed JSON")
+            stack[-1].keys.append(tok)
+            continue
         if c in "}]":
             if not stack or (c == "}") != (stack[-1].kind == "object"):
                 raise ValueError("malformed JSON")
@@ -133,32 +134,24 @@ def _scan(text: str, i: int, depth: int = 0) -> Node:
             node.end = pos
             if not stack:
                 return node
-        elif c == ",":
-            key_next = bool(stack) and stack[-1].kind == "object"
-        elif c == ":":
             continue
-        elif key_next and c == '"':
-            stack[-1].keys.append(tok)
-            key_next = False
-        else:
-            if c in "{[":
-                if len(stack) + depth >= MAX_SCAN_DEPTH:  # opaque: read whole
-                    _, pos = _DECODER.raw_decode(text, at)
-                    node = Node(at, pos, "value")
-                else:
-                    node = Node(at, at, "object" if c == "{" else "array", [], [])
-            elif c in _SCALAR_START:
+        if c in "{[":
+            if len(stack) + depth >= MAX_SCAN_DEPTH:  # opaque: read whole
+                _, pos = _DECODER.raw_decode(text, at)
                 node = Node(at, pos, "value")
             else:
-                raise ValueError("malformed JSON")
-            if not stack:
-                if node.kind == "value":
-                    return node
-            else:
-                stack[-1].children.append(node)
-            if node.kind != "value":
-                stack.append(node)
-                key_next = node.kind == "object"
+                node = Node(at, at, "object" if c == "{" else "array", [], [])
+        elif c in _SCALAR_START:
+            node = Node(at, pos, "value")
+        else:
+            raise ValueError("malformed JSON")
+        if not stack:
+            if node.kind == "value":
+                return node
+        else:
+            stack[-1].children.append(node)
+        if node.kind != "value":
+            stack.append(node)
 
 
 def _mark_repeats(text: str, node: Node) -> None:
@@ -205,7 +198,9 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
     _rekeep_short_runs(units, keep, final, sizes)
     for (a, i), k in zip(units, final):
         if a.keep[i] and not k:
-            a.over_budget = (a.over_budget or set()) | {i}
+            if a.over_budget is None:
+                a.over_budget = set()
+            a.over_budget.add(i)
         a.keep[i] = k
     return ev.terms if ev else ()
 
@@ -230,6 +225,13 @@ class _Writer:
 
     def __init__(self, text: str, plan: Plan):
         self.text, self.plan = text, plan
+        self._at = (0, 0)  # (offset, its line): markers come in document order, lines are counted on from there
+
+    def _line(self, offset: int) -> int:
+        at, line = self._at if offset >= self._at[0] else (0, 0)
+        line += self.text.count("\n", at, offset)
+        self._at = (offset, line)
+        return line
 
     def emit(self, node: Node) -> str:
         if node.kind == "value":
@@ -267,7 +269,7 @@ class _Writer:
     def _marker(self, node: Node, i: int, j: int) -> str:
         kids = node.children
         original = self.text[kids[i].start:kids[j - 1].end]
-        line = self.text.count("\n", 0, kids[i].start)
+        line = self._line(kids[i].start)
         budget = bool(node.over_budget and node.over_budget.intersection(range(i, j)))
         self.plan.omissions.append(omission(original, "item", j - i, line, kids[i].start,
                                             "budget" if budget else "repetition"))
