@@ -31,7 +31,6 @@ PREFIXES = {
 ALIASES = {"text": "prose", "tree": "table"}
 
 REPETITIVE_MIN_LINES = 20
-MAX_JSON_CHARS = 4_000_000
 
 _DIFF = re.compile(r"^(diff --git |--- a/|\+\+\+ b/|@@ -\d+(,\d+)? \+\d+|Index: \S|diff -[ruN])")
 _DIAG = re.compile(
@@ -147,8 +146,6 @@ def json_start(text: str) -> int | None:
     """Where the JSON in ``text`` starts: 0 for a JSON document or NDJSON, the offset after a short
     preface (up to ``MAX_PREFACE_LINES`` lines of under 300 characters, such as "The tool returned:" or
     an agent's "Exit code: 0 / Output:" header), or None when it is not JSON."""
-    if len(text) > MAX_JSON_CHARS:
-        return None
     if text[0] in "{[" and is_json(text):
         return 0
     if text[0] == "{" and is_ndjson(text):

@@ -14,3 +14,28 @@ def test_the_router_sends_some_corpus_rows_here():
 @pytest.mark.parametrize("name,text,case", CASES, ids=[c[0] for c in CASES])
 def test_corpus_row(name, text, case):
     check(text, case)
+
+
+def test_a_json_document_over_4_mb_is_still_json():
+    """No size cap of its own: a 5 MB array of records is decided as JSON (it went to the line-level router and
+    came out nearly whole before), valid JSON with every row that differs by its name kept or behind a marker."""
+    import json
+
+    from whorf.doc import Doc
+    from whorf.router import route
+    from whorf.structure import jsondoc
+
+    items = [{"path": f"/usr/lib/python3/site-packages/pkg{i % 97}/module_{i}.py", "size": 1000 + i % 13,
+              "mode": "0o100644", "mtime": 1700000000 + i} for i in range(40_000)]
+    text = json.dumps(items, indent=2)
+    assert len(text) > 5_000_000
+    doc = Doc(text)
+    assert route(doc).shape == "json"
+    out = jsondoc.plan(doc, budget_chars=200_000)
+    body = "".join(p.text if p.kind == "replace" else text[p.start:p.end] for p in out.pieces)
+    value = json.loads(body)
+    rows = value["rows"]
+    assert value["whorf_columns"] == ["path", "size", "mode", "mtime"]
+    kept = [r for r in rows if isinstance(r, list)]
+    assert kept and all(r[0] == items[int(r[0].rsplit("_", 1)[1][:-3])]["path"] for r in kept)
+    assert sum(o.count for o in out.omissions) + len(kept) == len(items)
