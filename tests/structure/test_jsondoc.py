@@ -39,3 +39,26 @@ def test_a_json_document_over_4_mb_is_still_json():
     kept = [r for r in rows if isinstance(r, list)]
     assert kept and all(r[0] == items[int(r[0].rsplit("_", 1)[1][:-3])]["path"] for r in kept)
     assert sum(o.count for o in out.omissions) + len(kept) == len(items)
+
+
+def test_outliers_go_last_for_the_budget_but_the_budget_holds():
+    """Items unlike the rest (a failure among successes) outlast the plain items over the budget, and an array
+    whose outliers alone are over the budget is cut to it (they were never dropped: 4x over the budget)."""
+    import json
+
+    from whorf.structure import jsondoc
+
+    items = [{"job": f"build-{i}", "status": "failed" if i % 25 == 7 else "ok", "ms": 1000 + i % 7}
+             for i in range(3000)]  # 120 failures: rare (under 1 in 20)
+    text = json.dumps(items, indent=1)
+    budget = 4000
+    out = jsondoc.plan(text, budget_chars=budget)
+    body = "".join(p.text if p.kind == "replace" else text[p.start:p.end] for p in out.pieces)
+    assert len(body) <= budget * 1.1
+    rows = [r for r in json.loads(body)["rows"] if isinstance(r, list)]
+    failed = [r for r in rows if r[1] == "failed"]
+    plain = [r for r in rows if r not in failed and r[0] not in ("build-0", "build-2999")]
+    assert len(failed) >= 20 and plain == []
+    whole = jsondoc.plan(text)  # no budget: every failure stays, the ok items repeat one another
+    rows = [r for r in json.loads(whole.pieces[0].text)["rows"] if isinstance(r, list)]
+    assert sum(r[1] == "failed" for r in rows) == 120

@@ -51,11 +51,12 @@ class Node:
     children: list["Node"] | tuple = ()  # a container's (a list); a value has none
     keys: list[str] | tuple = ()  # an object's keys, as their raw JSON text
     keep: list[bool] | None = None  # an array's items to keep (None: all)
-    must: list[bool] | None = None  # items the budget never drops
+    must: list[bool] | None = None  # items unlike the rest (records.decide): never a repeat, last to go for the budget
     flat: list[dict] | None = None  # flattened items of an array of records
     over_budget: set[int] | None = None  # items the budget dropped (the others dropped repeat an earlier one)
 
 
+OUTLIER = 3  # the budget priority of an item unlike the rest (plain items: 1)
 MARKER_CHARS = 120  # a marker element with the fields its items share is about this long
 
 
@@ -190,7 +191,7 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
     columns = {id(a): _columns(a) for a in arrays}  # once per array, not once per item
     sizes = [len(writer.item(a, i, columns[id(a)])) + 1 for a, i in units]  # as emitted, with its comma
     keep = [a.keep[i] for a, i in units]
-    priority = [B.MUST if a.must[i] else 1 for a, i in units]
+    priority = [_priority(i, a.must[i]) for a, i in units]
     ev = relevance.evidence([text[a.children[i].start:a.children[i].end] for a, i in units], query) if query else None
     fixed = whole - sum(s for s, k in zip(sizes, keep) if k)
     final = B.trim(sizes, keep, priority, max(0, budget_chars - fixed), marker_chars=MARKER_CHARS,
@@ -203,6 +204,13 @@ def _trim(text: str, root: Node, budget_chars: int, whole: int, query: str | Non
             a.over_budget.add(i)
         a.keep[i] = k
     return ev.terms if ev else ()
+
+
+def _priority(i: int, unlike: bool) -> int:
+    """An item's priority for the budget: the first never goes; items unlike the rest (an error among
+    successes) go after the plain ones, as a table's outlier rows do: an array whose outliers alone are
+    over the budget is cut to it, the rest behind markers."""
+    return B.MUST if i == 0 else OUTLIER if unlike else 1
 
 
 def _rekeep_short_runs(units: list, keep: list[bool], final: list[bool], sizes: list[int]) -> None:
@@ -305,7 +313,7 @@ def _ndjson(text: str, lines: list[L.Line], budget_chars: int | None, query: str
         for pos, (i, _) in enumerate(rows):
             must = outliers.keep[pos]
             keep[i] = must or not again[pos]
-            priority[i] = B.MUST if must else 1
+            priority[i] = _priority(pos, must)
             if must and pos:
                 notes.append(Note(i, "outlier", outliers.reasons.get(pos, "")))
     return L.decide(text, lines, keep, priority, "json", budget_chars, unit="record", notes=notes, query=query)
