@@ -17,7 +17,7 @@ import numpy as np
 
 from whorf import domain as domains
 from whorf import envelopes
-from whorf import light, registry, router, runtime as runtimes
+from whorf import light, passthrough, registry, router, runtime as runtimes
 from whorf import words as words_of
 from whorf.config import CompressOptions, ModelConfig
 from whorf.decide import decide
@@ -31,7 +31,6 @@ from whorf import structure
 from whorf.structure import budget as budgets, relevance
 from whorf.structure.plan import Plan, enveloped, whole
 from whorf.store import Store
-from whorf.textio import decode, has_surrogates
 
 if TYPE_CHECKING:  # torch is imported only when a torch runtime or an export needs it
     from whorf import model as modeling
@@ -125,7 +124,7 @@ class Compressor:
         results: list[Compressed | None] = [None] * len(texts)
         planned: list[Planned] = []
         for i, raw in enumerate(texts):  # stage 1: admitted, routed, planned
-            text, reason = self._admit(raw, opts)
+            text, reason = passthrough.admit(raw, opts)
             if reason:
                 results[i] = self._passthrough(text, reason, opts)
             else:
@@ -149,22 +148,6 @@ class Compressor:
             if todo else []
         by_doc = dict(zip(todo, scores))
         return [by_doc.get(d, np.zeros(0, dtype=np.float32)) for d in range(len(planned))]
-
-    def _admit(self, raw: str | bytes, opts: CompressOptions) -> tuple[str, str | None]:
-        if isinstance(raw, (bytes, bytearray)):
-            decoded = decode(bytes(raw))
-            text, reason = decoded.text, decoded.passthrough
-        elif isinstance(raw, str):
-            text, reason = raw, ("invalid UTF-8 (surrogates)" if has_surrogates(raw) else None)
-        else:
-            raise TypeError(f"compress takes str or bytes, not {type(raw).__name__}")
-        if reason:
-            return text, reason
-        if not text.strip():
-            return text, "empty input"
-        if len(text) > opts.max_chars:
-            return text, f"input of {len(text)} characters is over max_chars={opts.max_chars}"
-        return text, None
 
     @property
     def store(self) -> Store:
@@ -194,7 +177,8 @@ class Compressor:
     ) -> Compressed:
         """Decide the words of the plan's ``words`` pieces, then assemble the output piece by piece."""
         decided = self._decide(dom, parts, scores, opts)
-        floor = self._under_saving_floor(decided, opts)
+        dropped = [w.text for seg, _, _, keep in decided for w, k in zip(seg.words, keep) if not k]
+        floor = passthrough.saving_floor(dropped, self.scorer.tokens.count, opts)
         if floor:
             decided = [(seg, s, must, np.ones(len(seg.words), dtype=bool)) for seg, s, must, _ in decided]
         out: list[str] = []
@@ -240,16 +224,6 @@ class Compressor:
             keep = decide(s, must, threshold=threshold, rate=opts.rate, override=opts.override, phrases=chunk(seg.words))
             out.append((seg, s, must, keep))
         return out
-
-    def _under_saving_floor(self, decided: list[tuple], opts: CompressOptions) -> str | None:
-        """Why the prose stays whole when what its deletions would save is under ``min_saving_tokens``."""
-        if not opts.structure or opts.min_saving_tokens <= 0 or not decided:
-            return None
-        dropped = [w.text for seg, _, _, keep in decided for w, k in zip(seg.words, keep) if not k]
-        saved = self.scorer.tokens.count(dropped) if dropped else 0
-        if 0 < saved < opts.min_saving_tokens:
-            return f"prose under the gain floor (deleting would save {saved} tokens < min_saving_tokens={opts.min_saving_tokens})"
-        return None
 
     def _finish_stats(self, text, result_text, counts, plan, dom, opts, n_must, kept_must) -> Stats:
         tokens_in = self.scorer.tokens.count(text.split())
@@ -318,20 +292,10 @@ def _plan(doc: str | Doc, routed: router.Route, query, budget: int | None, opts:
     plan = structure.plan_shape(doc, routed.shape, cap, query)
     if cap != budget and plan.omissions and not plan.matched:  # nothing dropped: the same plan either way
         plan = structure.plan_shape(doc, routed.shape, budget, query)
-    floor = _under_gain_floor(text, plan, opts)
+    floor = passthrough.prose_floor(text, plan, opts)
     if floor:  # every word stays; the stats say why
         plan.pieces = [replace(p, kind="keep") if p.kind == "words" else p for p in plan.pieces]
     return plan, floor
-
-
-def _under_gain_floor(text: str, plan: Plan, opts: CompressOptions) -> str | None:
-    """Why the prose of ``text`` stays whole (too few words to be worth deleting any), or None."""
-    if not opts.structure or opts.min_prose_words <= 0:
-        return None
-    words = sum(len(text[p.start:p.end].split()) for p in plan.pieces if p.kind == "words")
-    if 0 < words < opts.min_prose_words:
-        return f"prose under the gain floor ({words} words < min_prose_words={opts.min_prose_words})"
-    return None
 
 
 def _budget_for(text: str, query: str | None, budget: int | None, opts: CompressOptions) -> int | None:
