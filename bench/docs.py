@@ -279,7 +279,41 @@ def proxy_load(runs: list) -> str:
     return "\n".join(md) + "\n"
 
 
+def large(data: dict) -> str:
+    """The large-input times (bench/large.py)."""
+    rows = data["rows"]
+    parts = []
+    for name, what in (("log_2mb", "log"), ("json_3mb", "JSON array of records")):
+        r = rows[name]
+        tokens = f", {r['o200k_in']:,} -> {r['o200k_out']:,} o200k tokens" if "o200k_in" in r else ""
+        parts.append(f"a {r['chars'] / 1e6:.1f} MB {what} in {r['median_s']:.2f} s (range {r['range_s'][0]:.2f}-"
+                     f"{r['range_s'][1]:.2f}{tokens})")
+    met = all(rows[n]["median_s"] <= 1.0 for n in rows)
+    return (f"Large inputs (`python bench/large.py --json docs/eval/large.json`, runtime {data['runtime']}, model "
+            f"{data['model']}, {data['cores']} cores, median of {data['repeats']}): " + "; ".join(parts)
+            + f". Target <= 1 s each: **{'met' if met else 'not met'}**.\n")
+
+
+def prose_curve(data: dict) -> str:
+    """Best measured points at word keep <= 0.60 per run of bench/prose_curve.py."""
+    from prose_curve import best_under
+
+    names = list(next(iter(data["runs"].values()))["curve"])
+    md = ["Held-out Q&A prose ([docs/eval/prose_curve.md](docs/eval/prose_curve.md), `python bench/prose_curve.py`): "
+          "the highest reference-word recall measured at word keep <= 0.60 (recall / keep, its threshold); the "
+          "target is recall >= 0.90 there.", "",
+          "| run | forced share | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for label, run in data["runs"].items():
+        cells = []
+        for name in names:
+            b = best_under(run["curve"][name])
+            cells.append("-" if b is None else f"{b['ref_recall']:.3f} / {b['word_keep']:.3f} ({b['threshold']})")
+        md.append(f"| {label} | {run['forced']['forced']:.3f} | " + " | ".join(cells) + " |")
+    return "\n".join(md) + "\n"
+
+
 FIGURES: dict[str, tuple[str, Callable[[dict], str]]] = {
+    "large": ("large.json", large), "prose-curve": ("prose_curve.json", prose_curve),
     "structure": ("structure.json", structure_table), "loghub": ("structure.json", loghub),
     "query": ("query.json", query_figures), "session": ("session.json", session), "proxy": ("session.json", proxy),
     "heldout": ("report.json", heldout), "meaning": ("instructions.json", meaning), "session-cost": ("session.json", session_cost),
