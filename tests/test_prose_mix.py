@@ -66,7 +66,8 @@ def test_collect_is_deterministic_capped_and_reads_gzipped_docs(tmp_path):
     assert len(rows) == 1 and len(collect(sources, ProseConfig(min_words=10, max_words=40, per_source=2))) == 2
     assert {r.domain for r in rows} == {"prose"} and all(r.kind == "unlabelled" for r in rows)
     assert [r.text for r in collect(list(doc_files([tmp_path])), cfg)] == [r.text for r in rows]
-    assert len(collect(sources, cfg, limit=1)) == 1
+    two = ProseConfig(min_words=10, max_words=40, per_source=2)
+    assert len(collect(sources, two)) == 2 and len(collect(sources, two, limit=1)) == 1
 
 
 def test_installed_packages_have_readmes():
@@ -84,11 +85,23 @@ def test_label_prose_command_writes_pairs(tiny_model_dir, tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["texts"] >= 1 and summary["pairs"] + summary["filtered_out"] == summary["texts"]
+    assert len(out.read_text().splitlines()) == summary["pairs"] >= 1
     for line in out.read_text().splitlines():
         row = json.loads(line)
         assert row["source"] == "selflabel" and row["origin"].endswith("README.md") and row["reference"]
     missing = subprocess.run(cmd[:-3] + ["--docs", str(tmp_path / "nope"), "--no-packages"], capture_output=True, text=True, timeout=300)
     assert missing.returncode != 0 and "not a directory" in missing.stderr
+
+
+def test_corrupt_huge_and_empty_doc_files_are_skipped(tmp_path):
+    from whorf.loop import prose
+
+    data = bytearray(gzip.compress(README.encode()))
+    data[10] ^= 0x55  # a corrupt deflate stream: zlib.error, not an OSError
+    (tmp_path / "README.gz").write_bytes(bytes(data))
+    (tmp_path / "README.md").write_text("")
+    (tmp_path / "big.md").write_text("word " * (prose.MAX_FILE_BYTES // 5 + 10))
+    assert [s for s, _ in doc_files([tmp_path])] == ["doc:README.md"]
 
 
 def test_the_python_reference_is_a_source_and_one_package_is_capped():

@@ -62,3 +62,19 @@ def test_outliers_go_last_for_the_budget_but_the_budget_holds():
     whole = jsondoc.plan(text)  # no budget: every failure stays, the ok items repeat one another
     rows = [r for r in json.loads(whole.pieces[0].text)["rows"] if isinstance(r, list)]
     assert sum(r[1] == "failed" for r in rows) == 120
+
+
+def test_ndjson_outlier_notes_only_for_lines_the_budget_kept():
+    import json
+
+    from whorf.doc import Doc
+    from whorf.structure import jsondoc
+
+    rows = [json.dumps({"job": f"build-{i}", "status": "failed" if i % 25 == 7 else "ok"}) for i in range(3000)]
+    text = "\n".join(rows) + "\n"
+    plan = jsondoc.plan(Doc(text), budget_chars=3000)
+    omitted = set()
+    for o in plan.omissions:
+        omitted.update(range(o.line, o.line + o.count))
+    outliers = [n for n in plan.notes if n.action == "outlier"]
+    assert outliers and not [n for n in outliers if n.line in omitted]

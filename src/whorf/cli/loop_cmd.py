@@ -102,8 +102,8 @@ def label_prose(
     model: str = typer.Option(DEFAULT_START, "--model", "-m", help="The labelling model (with its must-keep override)."),
     docs: List[Path] = typer.Option([], "--docs", help="Documentation directories to read README/markdown files from (e.g. /usr/share/doc)."),
     packages: bool = typer.Option(True, "--packages/--no-packages", help="Read the installed Python packages' READMEs and the bundled Python language reference."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="At most this many texts (chosen by text hash)."),
-    per_package: int = typer.Option(ProseConfig.per_source, "--per-package", help="At most this many texts per package or reference topic."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many texts (chosen by text hash)."),
+    per_package: int = typer.Option(ProseConfig.per_source, "--per-package", min=1, help="At most this many texts per package or reference topic."),
 ) -> None:
     """Collect real prose (package READMEs, doc files) and label it with MODEL + override, as self-labelling does."""
     from itertools import chain

@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import importlib.metadata as metadata
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -31,6 +32,7 @@ class ProseConfig:
     min_letters: float = 0.7  # share of a paragraph's characters that are letters or spaces
 
 
+MAX_FILE_BYTES = 4_000_000  # a documentation file read whole up to this size; larger ones are skipped
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _DROP = re.compile(
     r"^\s*(\||\+[-=+]+\+|<|\.\. |:[a-z-]+:|!\[|\[!\[|\[[^\]]*\]:\s|[-=~^*#]{3,}\s*$|>>>|\$ |\s{4,}\S)"
@@ -115,9 +117,11 @@ def doc_files(roots: Iterable[str | Path]) -> Iterator[tuple[str, str]]:
         found = [p for p in root.rglob("*") if p.is_file() and _doc_name(p.name)]
         for path in sorted(found):
             try:
-                raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-                yield f"doc:{path.relative_to(root).as_posix()}", raw.decode("utf-8")
-            except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile):
+                with (gzip.open(path) if path.suffix == ".gz" else path.open("rb")) as f:
+                    raw = f.read(MAX_FILE_BYTES + 1)
+                if len(raw) <= MAX_FILE_BYTES:  # a larger file (or gzip bomb) is not documentation prose
+                    yield f"doc:{path.relative_to(root).as_posix()}", raw.decode("utf-8")
+            except (OSError, UnicodeDecodeError, EOFError, zlib.error):  # gzip.BadGzipFile is an OSError
                 continue
 
 

@@ -109,7 +109,7 @@ def decode(value: Any) -> Any:
 _SCALAR_START = frozenset('"-0123456789tfn')
 # one token after JSON's whitespace and commas (the text parsed as JSON already, so a comma only separates):
 # a string, with the colon after it when it is an object's key; a bracket; a bare number or literal
-_TOKEN = re.compile(_WS.pattern[:-2] + r',]*("[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]|[^\s{}\[\],:"]+)(' + _WS.pattern + r':)?')
+_TOKEN = re.compile(r'[ \t\n\r,]*("[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]|[^\s{}\[\],:"]+)(' + _WS.pattern + r':)?')
 
 
 def _scan(text: str, i: int, depth: int = 0) -> Node:

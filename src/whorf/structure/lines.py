@@ -105,7 +105,9 @@ def decide(text: str, lines: Sequence[Line], keep: Sequence[bool], priority: Seq
             return "line", "similar", repeat.varying(texts) if same else None
         return unit, "more", None, where(run) if where else None
 
-    plan = merge(collapse(text, lines, final, structure, describe, notes))
+    # a note about a line the budget dropped after all (an outlier row past it) would point into a marker
+    kept_notes = [n for n in notes if n.line not in dropped] if notes and dropped else notes
+    plan = merge(collapse(text, lines, final, structure, describe, kept_notes))
     plan.matched = matched
     return with_query_evidence(plan)
 
