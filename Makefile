@@ -66,22 +66,25 @@ clean:
 # the must-keep profile's hash and the router version; tests/test_e2e.py fails when a shipped model's
 # profile or router differs from HEAD's. An interrupted teacher run resumes (same commit and directory).
 DATA ?= ../shared/data/ultrawhale
-# More prose for both models: real READMEs and doc pages this machine holds (the installed Python packages'
-# descriptions, /usr/share/doc), labelled by the shipped whorf-mini with its must-keep override as the
-# self-labelling loop does (texts it compresses less than 1.2x are left out). About 2 min on 2 cores.
+# More prose, opt in: real READMEs and doc pages this machine holds (the installed Python packages'
+# descriptions, the bundled Python language reference, /usr/share/doc), labelled by the shipped whorf-mini
+# with its must-keep override as the self-labelling loop does (texts it compresses less than 1.2x are left
+# out; about 2 min). Measured once (docs/eval/prose_curve.md, "prose mix"): no better on held-out Q&A prose,
+# so the shipped models are trained without it. To repeat: make prose-mix && make model EXTRA_DATA="--data runs/prose_mix.jsonl"
 PROSE_MIX ?= runs/prose_mix.jsonl
-$(PROSE_MIX):
-	$(MAKE) setup
+EXTRA_DATA ?=
+.PHONY: prose-mix
+prose-mix: setup
 	mkdir -p $(dir $(PROSE_MIX))
 	$(VENV)/bin/whorf label-prose --out $(PROSE_MIX) --docs /usr/share/doc --limit 2400
 MODEL_RUN = runs/whorf-mini-$(shell git rev-parse --short HEAD)
 .PHONY: model teacher
 model: teacher student
 
-teacher: setup $(PROSE_MIX)
+teacher: setup
 	$(VENV)/bin/whorf train --name whorf-mini --out $(MODEL_RUN) --target-keep-rate 0.55 \
 	  --data $(DATA)/kompress_train_split.jsonl --data $(DATA)/kompress_agent_train.jsonl \
-	  --data $(DATA)/domain_train_2k.jsonl --data $(DATA)/c3_qwen_labeled.jsonl --data $(DATA)/dogfeed_raw.jsonl --data $(PROSE_MIX)
+	  --data $(DATA)/domain_train_2k.jsonl --data $(DATA)/c3_qwen_labeled.jsonl --data $(DATA)/dogfeed_raw.jsonl $(EXTRA_DATA)
 	cp $(MODEL_RUN)/whorf.json $(MODEL_RUN)/adapter.safetensors src/whorf/models/whorf-mini/
 	@echo "whorf-mini rebuilt from $(MODEL_RUN); commit src/whorf/models/whorf-mini"
 
@@ -92,10 +95,10 @@ teacher: setup $(PROSE_MIX)
 # the student's fp32 weights; every FFN int8: 0.9892, under the gate). About 30 min on 2 idle cores.
 STUDENT_RUN = runs/whorf-micro-$(shell git rev-parse --short HEAD)
 .PHONY: student
-student: setup $(PROSE_MIX)
+student: setup
 	$(VENV)/bin/whorf student --teacher whorf-mini --name whorf-micro --out $(STUDENT_RUN) --layers 0,2,5 --epochs 4 \
 	  --data $(DATA)/kompress_train_split.jsonl --data $(DATA)/kompress_agent_train.jsonl \
-	  --data $(DATA)/domain_train_2k.jsonl --data $(DATA)/c3_qwen_labeled.jsonl --data $(DATA)/dogfeed_raw.jsonl --data $(PROSE_MIX)
+	  --data $(DATA)/domain_train_2k.jsonl --data $(DATA)/c3_qwen_labeled.jsonl --data $(DATA)/dogfeed_raw.jsonl $(EXTRA_DATA)
 	mkdir -p src/whorf/models/whorf-micro
 	cp $(STUDENT_RUN)/whorf.json $(STUDENT_RUN)/adapter.safetensors src/whorf/models/whorf-micro/
 	$(MAKE) onnx SHIPPED=src/whorf/models/whorf-micro
