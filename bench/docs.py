@@ -67,6 +67,12 @@ def structure_table(data: dict) -> str:
         if system == "whorf":
             cells[:3] = [f"**{c}**" for c in cells[:3]]
         md.append(f"| {label} | " + " | ".join(cells) + " |")
+    total = {system: sum(r["ms"] or 0 for r in rows if r["system"] == system) for system, _ in STRUCTURE_ROWS}
+    peer = next((s for s in total if s.startswith("headroom") and total[s]), None)
+    if peer and total.get("whorf"):
+        ratio = total["whorf"] / total[peer]
+        md += ["", f"Total time over the corpus, same run: whorf {total['whorf']:.0f} ms, headroom-ai "
+               f"{total[peer]:.0f} ms ({ratio:.2f}x; the target <= 0.8x: **{'met' if ratio <= 0.8 else 'not met'}**)."]
     return "\n".join(md) + "\n"
 
 
