@@ -177,7 +177,8 @@ class Compressor:
     ) -> Compressed:
         """Decide the words of the plan's ``words`` pieces, then assemble the output piece by piece."""
         decided = self._decide(dom, parts, scores, opts)
-        dropped = [w.text for seg, _, _, keep in decided for w, k in zip(seg.words, keep) if not k]
+        # a generator: the saving floor reads it only when it is on
+        dropped = (w.text for seg, _, _, keep in decided for w, k in zip(seg.words, keep) if not k)
         floor = passthrough.saving_floor(dropped, self.scorer.tokens.count, opts)
         if floor:
             decided = [(seg, s, must, np.ones(len(seg.words), dtype=bool)) for seg, s, must, _ in decided]

@@ -2,7 +2,7 @@
 
 What a word is (a run of non-whitespace), what a line is (through its newline), JSON's insignificant
 whitespace, the shapes of ids that many outputs share (a UUID, an IPv4 address with its port), and the line
-shapes the router and the structure modules both test: a Markdown code fence, a line number (``cat -n``,
+shapes the router and the structure modules both test: a Markdown code fence and list item, a line number (``cat -n``,
 Claude Code's ``N→``), a log line's timestamp and level, a line that is one path. The router, the structure
 modules, the must-keep profile's Python side and the proxy's body scanner import them from here;
 ``tests/test_architecture.py`` fails when a module compiles one of them again, or when the default
@@ -21,6 +21,7 @@ IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"  # with an optional port
 
 # Line shapes the router and the structure modules both test.
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")  # a Markdown fenced code block opens or closes
+LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+(.*)$")  # a Markdown list item: its bullet, then its text
 NUMBERED = re.compile(r"^\s*\d+(?:→|\t|: |\| )")  # a line number: cat -n, Claude Code's Read (N→), N: and N|
 TIMESTAMP = re.compile(  # a log line's leading timestamp: 2024-01-01, 12:04:33, 20171223-22:, Jun  9 06:06
     r"^\s*\[?(\d{2,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{2}:\d{2}:\d{2}|\d{8}-\d{2}:|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2})"

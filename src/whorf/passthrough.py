@@ -14,7 +14,7 @@ Each returns the reason as the stats report it (``Stats.passthrough``), or None.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from whorf.config import CompressOptions
 from whorf.structure.plan import Plan
@@ -49,12 +49,16 @@ def prose_floor(text: str, plan: Plan, opts: CompressOptions) -> str | None:
     return None
 
 
-def saving_floor(dropped: Sequence[str], count: Callable[[Sequence[str]], int], opts: CompressOptions) -> str | None:
+def saving_floor(dropped: Iterable[str], count: Callable[[Sequence[str]], int], opts: CompressOptions) -> str | None:
     """Why the model's deletions are undone: the ``dropped`` words would save fewer than
-    ``min_saving_tokens`` tokens (``count``: the model's token count of a word list)."""
-    if not opts.structure or opts.min_saving_tokens <= 0 or not dropped:
+    ``min_saving_tokens`` tokens (``count``: the model's token count of a word list). ``dropped`` may be a
+    generator: it is read only when the floor is on."""
+    if not opts.structure or opts.min_saving_tokens <= 0:
         return None
-    saved = count(dropped)
+    words = list(dropped)
+    if not words:
+        return None
+    saved = count(words)
     if 0 < saved < opts.min_saving_tokens:
         return f"prose under the gain floor (deleting would save {saved} tokens < min_saving_tokens={opts.min_saving_tokens})"
     return None

@@ -16,9 +16,8 @@ context). Windows from all texts are batched together, sorted by length to minim
 
 from __future__ import annotations
 
-from collections import Counter
-
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 

@@ -13,7 +13,6 @@ the same file.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.metadata as metadata
 import re
 import zlib
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from whorf import data as datasets
+from whorf.lexicon import FENCE, LIST_ITEM
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,10 @@ class ProseConfig:
 
 
 MAX_FILE_BYTES = 4_000_000  # a documentation file read whole up to this size; larger ones are skipped
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _DROP = re.compile(
     r"^\s*(\||\+[-=+]+\+|<|\.\. |:[a-z-]+:|!\[|\[!\[|\[[^\]]*\]:\s|[-=~^*#]{3,}\s*$|>>>|\$ |\s{4,}\S)"
 )
 _HEADING = re.compile(r"^\s*#{1,6}\s")
-_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
 _LINK_ONLY = re.compile(r"^\s*(\[[^\]]*\]\([^)]*\)\s*)+$|^\s*https?://\S+\s*$")
 
 
@@ -46,19 +44,16 @@ def paragraphs(text: str) -> Iterator[str]:
     """The prose paragraphs of a markdown or reStructuredText document, each on one line."""
     fenced, block = False, []
     for line in text.splitlines():
-        if _FENCE.match(line):
+        if FENCE.match(line):
             fenced = not fenced
             continue
-        if fenced or _DROP.match(line) or _LINK_ONLY.match(line) or line.rstrip().endswith("::"):
+        dropped = fenced or _DROP.match(line) or _LINK_ONLY.match(line) or line.rstrip().endswith("::")
+        item = not dropped and LIST_ITEM.match(line)  # a list item starts a paragraph of its own
+        if dropped or item or not line.strip() or _HEADING.match(line):
             if block:
                 yield " ".join(block)
             block = []
-            continue
-        if not line.strip() or _HEADING.match(line) or _ITEM.match(line):
-            if block:
-                yield " ".join(block)
-            block = []
-            if not _ITEM.match(line):
+            if not item:
                 continue
         block.append(line.strip())
     if block and not fenced:
@@ -132,21 +127,18 @@ def _doc_name(name: str) -> bool:
 
 def collect(sources: Iterable[tuple[str, str]], cfg: ProseConfig = ProseConfig(), limit: int | None = None) -> list[datasets.Row]:
     """Unlabelled prose rows, at most ``per_source`` per package (a source name up to its first ``/``), each
-    text once; ``limit``: at most that many rows, chosen by text hash."""
-    by_package: dict[str, list[tuple[str, str, str]]] = {}
+    text once; ``limit``: at most that many rows. Both choices go by the rows' text hash (``Row.key``)."""
+    by_package: dict[str, list[tuple[str, datasets.Row]]] = {}
     for source, text in sources:
-        by_package.setdefault(source.split("/")[0], []).extend((_key(c), c, source) for c in chunks(text, cfg))
-    rows, seen = [], set()
+        found = (datasets.Row(text=c, kind="unlabelled", domain="prose", source=source) for c in chunks(text, cfg))
+        by_package.setdefault(source.split("/")[0], []).extend((row.key, row) for row in found)
+    keyed, seen = [], set()
     for package in sorted(by_package):
-        for _, text, source in sorted(by_package[package])[: cfg.per_source]:
-            if text not in seen:
-                seen.add(text)
-                rows.append(datasets.Row(text=text, kind="unlabelled", domain="prose", source=source))
-    if limit is not None and len(rows) > limit:
-        keep = set(sorted(range(len(rows)), key=lambda i: _key(rows[i].text))[:limit])
-        rows = [row for i, row in enumerate(rows) if i in keep]
-    return rows
-
-
-def _key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+        for key, row in sorted(by_package[package], key=lambda kr: (kr[0], kr[1].source))[: cfg.per_source]:
+            if row.text not in seen:
+                seen.add(row.text)
+                keyed.append((key, row))
+    if limit is not None and len(keyed) > limit:
+        keep = set(sorted(range(len(keyed)), key=lambda i: keyed[i][0])[:limit])
+        keyed = [kr for i, kr in enumerate(keyed) if i in keep]
+    return [row for _, row in keyed]

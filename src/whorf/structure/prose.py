@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from whorf.doc import Doc
-from whorf.lexicon import FENCE
+from whorf.lexicon import FENCE, LIST_ITEM
 from whorf.structure.plan import Piece, Plan
 
 _VERBATIM = re.compile(
@@ -19,7 +19,6 @@ _VERBATIM = re.compile(
     r"^\s*(def |class |import |from \S+ import|fn |pub |function |const |let |var |return\b|#include|"
     r"SELECT |INSERT |CREATE |pip install|npm |git |cargo |make |docker |kubectl |curl |python3? )"
 )
-_LIST = re.compile(r"^\s*([-*+]|\d+[.)])\s+(.*)$")
 _CODEISH = re.compile(r"[`{}();<>=]|::|->|\w/\w|\w\.\w+\(|^\S+$")
 MIN_PROSE_WORDS = 6  # a list item with fewer words (or code-like) is a name, kept verbatim
 
@@ -65,7 +64,7 @@ def _verbatim(line: str) -> bool:
         return False
     if _VERBATIM.search(line):
         return True
-    item = _LIST.match(line)
+    item = LIST_ITEM.match(line)
     if item:
         rest = item.group(2)
         return len(rest.split()) < MIN_PROSE_WORDS or bool(_CODEISH.search(rest)) and len(rest.split()) < 12
